@@ -1,0 +1,1 @@
+"""crawlers stage (built by a later issue)."""

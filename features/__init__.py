@@ -1,0 +1,1 @@
+"""features stage (built by a later issue)."""

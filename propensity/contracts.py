@@ -1,0 +1,393 @@
+"""Table contracts, product and report identifiers, and the intent-topic identifiers.
+
+Every stage imports its schemas from here: a column is declared once (name, Arrow type,
+meaning) and item fields, validation and documentation are derived from it. Stages may add
+columns; they may not drop or retype the ones below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+# --------------------------------------------------------------------------------------
+# Products, reports, sources
+# --------------------------------------------------------------------------------------
+
+PRODUCTS: tuple[str, ...] = (
+    "azure",
+    "m365",
+    "copilot",
+    "d365_bc",
+    "d365_sales_pro",
+    "power_apps",
+    "surface",
+    "security_e5",
+    "renewal",
+)
+
+REPORTS: tuple[str, ...] = ("agreement_renewal", "azure", "d365", "m365", "security", "surface")
+
+SOURCES: tuple[str, ...] = ("site", "press", "forum", "social")
+
+SUBSEGMENTS: tuple[str, ...] = ("Very small", "Medium", "Upper medium")
+
+SUBSCRIPTION_STATUSES: tuple[str, ...] = ("trial", "active", "grace", "suspended", "expired")
+
+OPPORTUNITY_OUTCOMES: tuple[str, ...] = ("won", "lost", "open")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """An intent topic: what a page can say about a company, and the products it points to.
+
+    ``id`` and ``product_areas`` are the contract shared by the sandbox (which writes pages
+    about topics in its own words) and the crawlers (which extract topics with their own
+    taxonomy of phrases). Nothing else is shared between the two.
+    """
+
+    id: str
+    product_areas: tuple[str, ...]
+    signal_type: str
+    description: str
+
+
+TOPICS: tuple[Topic, ...] = (
+    Topic("funding_round", ("azure", "m365", "d365_sales_pro", "surface"), "company_event",
+          "raised a funding round or was acquired with growth capital"),
+    Topic("new_office", ("m365", "surface", "security_e5"), "company_event",
+          "expansion: opening a new office, site or location"),
+    Topic("hiring_spree", ("m365", "surface", "copilot"), "hiring",
+          "hiring many people at once (headcount growth)"),
+    Topic("hiring_cloud_engineers", ("azure",), "hiring",
+          "hiring cloud, DevOps or Azure engineers"),
+    Topic("exchange_end_of_support", ("m365", "security_e5"), "end_of_support",
+          "runs Exchange Server on premises that is reaching end of support"),
+    Topic("windows_server_end_of_support", ("azure",), "end_of_support",
+          "runs Windows Server on premises that is reaching end of support"),
+    Topic("sql_server_end_of_support", ("azure",), "end_of_support",
+          "runs SQL Server on premises that is reaching end of support"),
+    Topic("legacy_erp_end_of_support", ("d365_bc",), "end_of_support",
+          "runs an on-premises or desktop ERP / accounting package near end of life"),
+    Topic("competitor_crm_churn", ("d365_sales_pro", "power_apps"), "competitor",
+          "unhappy with or leaving a competitor's CRM"),
+    Topic("competitor_cloud_churn", ("azure",), "competitor",
+          "unhappy with or leaving a competitor's public cloud"),
+    Topic("competitor_productivity_churn", ("m365", "copilot"), "competitor",
+          "unhappy with or leaving a competitor's e-mail and productivity suite"),
+    Topic("leadership_change", ("azure", "security_e5", "copilot"), "company_event",
+          "a new CEO, CIO, CTO or IT director"),
+    Topic("security_incident", ("security_e5", "azure"), "company_event",
+          "suffered a breach, ransomware or phishing incident"),
+    Topic("ai_adoption", ("copilot", "azure"), "initiative",
+          "exploring generative AI or assistants for staff"),
+    Topic("lowcode_initiative", ("power_apps",), "initiative",
+          "building internal apps or automating workflows with low-code tools"),
+    Topic("device_refresh", ("surface",), "initiative",
+          "replacing laptops, tablets or other staff devices"),
+    Topic("tech_competitor_crm", ("d365_sales_pro", "power_apps"), "technology",
+          "site embeds a competitor's CRM or marketing-automation tag"),
+    Topic("tech_competitor_cloud", ("azure",), "technology",
+          "site is hosted on or serves assets from a competitor's cloud"),
+    Topic("tech_google_workspace", ("m365", "copilot"), "technology",
+          "site links to or verifies a competitor's productivity suite"),
+    Topic("tech_onprem_exchange", ("m365", "security_e5"), "technology",
+          "site links to a self-hosted Outlook Web Access"),
+)
+
+TOPIC_BY_ID: dict[str, Topic] = {t.id: t for t in TOPICS}
+TOPIC_IDS: tuple[str, ...] = tuple(t.id for t in TOPICS)
+EVENT_TOPICS: tuple[str, ...] = tuple(t.id for t in TOPICS if t.signal_type != "technology")
+TECH_TOPICS: tuple[str, ...] = tuple(t.id for t in TOPICS if t.signal_type == "technology")
+
+
+# --------------------------------------------------------------------------------------
+# Table contracts
+# --------------------------------------------------------------------------------------
+
+
+class ContractError(ValueError):
+    """A table does not match its contract; the message names table, column and rows."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One contract column: its name, Arrow type, whether nulls are allowed and its meaning."""
+
+    name: str
+    type: pa.DataType
+    meaning: str
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """A table's minimum columns, its key and where it lives in the lake."""
+
+    name: str
+    path: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    monthly: bool = False
+    description: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def schema(self) -> pa.Schema:
+        """The Arrow schema of the contract columns, in contract order."""
+        return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
+
+    def validate(self, table: pa.Table, where: str = "", check_key: bool = True) -> None:
+        """Raise :class:`ContractError` if a contract column is missing, mistyped or null.
+
+        ``where`` (a file or partition) is added to the message so the user can find it.
+        """
+        loc = f"{self.name}{' (' + where + ')' if where else ''}"
+        names = set(table.column_names)
+        missing = [c.name for c in self.columns if c.name not in names]
+        if missing:
+            raise ContractError(f"table {loc}: missing column(s) {missing}")
+        for col in self.columns:
+            arr = table.column(col.name)
+            if not _type_compatible(arr.type, col.type):
+                raise ContractError(
+                    f"table {loc}: column {col.name!r} has type {arr.type}, expected {col.type}"
+                )
+            if not col.nullable and arr.null_count:
+                rows = [i for i, v in enumerate(arr.is_null().to_pylist()) if v][:5]
+                raise ContractError(
+                    f"table {loc}: column {col.name!r} has {arr.null_count} null value(s), "
+                    f"e.g. at rows {rows}"
+                )
+        if self.key and check_key:
+            import pyarrow.compute as pc
+
+            keys = table.select(list(self.key))
+            grouped = keys.group_by(list(self.key)).aggregate([([], "count_all")])
+            dup = grouped.filter(pc.greater(grouped["count_all"], 1))
+            if dup.num_rows:
+                example = dup.slice(0, 3).drop(["count_all"]).to_pylist()
+                raise ContractError(
+                    f"table {loc}: {dup.num_rows} duplicate key(s) on {list(self.key)}, "
+                    f"e.g. {example}"
+                )
+
+
+def _type_compatible(actual: pa.DataType, expected: pa.DataType) -> bool:
+    if actual.equals(expected):
+        return True
+    if pa.types.is_dictionary(actual):
+        return _type_compatible(actual.value_type, expected)
+    if pa.types.is_string(expected):
+        return pa.types.is_string(actual) or pa.types.is_large_string(actual)
+    if pa.types.is_integer(expected):
+        return pa.types.is_integer(actual)
+    if pa.types.is_floating(expected):
+        return pa.types.is_floating(actual)
+    if pa.types.is_timestamp(expected):
+        return pa.types.is_timestamp(actual)
+    if pa.types.is_list(expected):
+        return (pa.types.is_list(actual) or pa.types.is_large_list(actual)) and _type_compatible(
+            actual.value_type, expected.value_type
+        )
+    return False
+
+
+S, I, F, B, D = pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.date32()
+TS = pa.timestamp("us")
+
+COMPANIES = TableContract(
+    "companies",
+    "raw/companies",
+    (
+        Column("customer_id", S, "the vendor's stable customer identifier"),
+        Column("account_name", S, "the account's name as the CRM holds it (not unique)"),
+        Column("domain", S, "the company's primary web domain (unique)"),
+        Column("employees", I, "number of employees"),
+        Column("org_size", S, "employee band, e.g. '10-24'"),
+        Column("city", S, "city of the head office"),
+        Column("state", S, "state, province or region of the head office"),
+        Column("postal_code", S, "postal code of the head office"),
+        Column("country", S, "ISO 3166-1 alpha-2 country code"),
+        Column("industry", S, "industry"),
+        Column("vertical", S, "vertical within the industry"),
+        Column("segment", S, "sales segment (always SMB here)"),
+        Column("subsegment", S, "Very small (1-24), Medium (25-300), Upper medium (>300 or ACR>1000)"),
+        Column("acr_monthly_usd", F, "Azure consumption revenue per month at export, USD"),
+        Column("duns_number", S, "a nine-digit business identifier"),
+        Column("created_at", D, "the day the account was created in the CRM"),
+    ),
+    key=("customer_id",),
+    description="Firmographics: the CRM's snapshot at export. Time-varying facts (install "
+    "base, ACR over time) come from the monthly subscription snapshots.",
+)
+
+PARTNERS = TableContract(
+    "partners",
+    "raw/partners",
+    (
+        Column("global_id", S, "the partner's global identifier"),
+        Column("partner_name", S, "the partner's trading name"),
+        Column("country", S, "the partner's home country (ISO alpha-2)"),
+    ),
+    key=("global_id",),
+    description="Resellers.",
+)
+
+PARTNER_CUSTOMERS = TableContract(
+    "partner_customers",
+    "raw/partner_customers",
+    (
+        Column("global_id", S, "partner"),
+        Column("customer_id", S, "customer in that partner's book"),
+        Column("since", D, "the day the customer joined the partner's book"),
+    ),
+    key=("global_id", "customer_id"),
+    description="Each partner's customer book; some customers are in two books.",
+)
+
+SUBSCRIPTIONS = TableContract(
+    "subscriptions",
+    "raw/subscriptions",
+    (
+        Column("subscription_id", S, "subscription identifier, stable over snapshots"),
+        Column("customer_id", S, "customer"),
+        Column("global_id", S, "partner of record"),
+        Column("product", S, "product identifier (one of PRODUCTS, never 'renewal')"),
+        Column("sku", S, "the SKU or device model"),
+        Column("seats_sold", I, "licences (or devices) bought"),
+        Column("seats_assigned", I, "licences assigned to users (may exceed seats_sold: overage)"),
+        Column("active_users_28d", I, "users active in the 28 days before the snapshot"),
+        Column("start_date", D, "first day of the subscription"),
+        Column("end_date", D, "end of the current term (moves forward on renewal)"),
+        Column("auto_renew", B, "renews automatically at end_date"),
+        Column("status", S, "trial, active, grace, suspended or expired"),
+        Column("monthly_revenue_usd", F, "billed revenue per month, USD"),
+    ),
+    key=("subscription_id",),
+    monthly=True,
+    description="Monthly snapshots of the subscription book: partition month=M holds the "
+    "state at the close of M (as observed on the first day of M+1), including what was "
+    "bought during M. Features for cut-off M therefore read partition M-1.",
+)
+
+AGREEMENTS = TableContract(
+    "agreements",
+    "raw/agreements",
+    (
+        Column("agreement_id", S, "agreement identifier"),
+        Column("customer_id", S, "customer"),
+        Column("program", S, "licensing programme: EA, MCA, Open or CSP"),
+        Column("start_date", D, "first day of the agreement"),
+        Column("end_date", D, "last day of the agreement"),
+        Column("revenue_division", S, "revenue division name"),
+        Column("due_revenue_usd", F, "revenue due at renewal, USD"),
+    ),
+    key=("agreement_id",),
+    description="Licensing agreements; a renewal is a new row starting where the old ends.",
+)
+
+OPPORTUNITIES = TableContract(
+    "opportunities",
+    "raw/opportunities",
+    (
+        Column("opportunity_id", S, "opportunity identifier"),
+        Column("customer_id", S, "customer"),
+        Column("global_id", S, "partner who worked it"),
+        Column("product", S, "product identifier"),
+        Column("created_at", D, "day the opportunity was opened"),
+        Column("closed_at", D, "day it was closed; null while open", nullable=True),
+        Column("outcome", S, "won, lost or open (as of export)"),
+        Column("amount_usd", F, "deal amount, USD"),
+    ),
+    key=("opportunity_id",),
+    description="Win/loss history as of export. For a past cut-off, an opportunity counts "
+    "only if created before it, and its outcome only if closed before it.",
+)
+
+SIGNALS = TableContract(
+    "signals",
+    "signals",
+    (
+        Column("signal_id", S, "stable hash of (url, topic, customer_id)"),
+        Column("domain", S, "domain of the company the signal is about", nullable=True),
+        Column("customer_id", S, "resolved customer; null when unresolved", nullable=True),
+        Column("source", S, "site, press, forum or social"),
+        Column("url", S, "page the signal was read from"),
+        Column("published_at", D, "publication date shown on the page", nullable=True),
+        Column("observed_at", TS, "when the crawler fetched the page"),
+        Column("topic", S, "topic identifier (TOPIC_IDS)"),
+        Column("product_areas", pa.list_(pa.string()), "products the topic points to"),
+        Column("signal_type", S, "kind of topic (hiring, end_of_support, technology, ...)"),
+        Column("evidence", S, "the sentence that carries the signal (<= 280 characters)"),
+        Column("confidence", F, "extraction confidence in [0, 1]"),
+    ),
+    key=("signal_id",),
+    monthly=True,
+    description="Buying-intent signals read off the web by the crawlers.",
+)
+
+PURCHASE_PROBABILITY = TableContract(
+    "purchase_probability",
+    "truth/purchase_probability",
+    (
+        Column("customer_id", S, "customer"),
+        Column("product", S, "product"),
+        Column("probability", F, "true probability of buying during the month"),
+        Column("eligible", B, "whether the customer could buy the product that month"),
+    ),
+    key=("customer_id", "product"),
+    monthly=True,
+    description="Sandbox only: the oracle. Read by evaluation and tests, never by models.",
+)
+
+WEB_TRACES = TableContract(
+    "web_traces",
+    "truth/web_traces",
+    (
+        Column("customer_id", S, "company the mention is about"),
+        Column("topic", S, "topic the page mentions"),
+        Column("url", S, "page that carries the mention"),
+        Column("published_at", D, "date the page shows"),
+        Column("is_noise", B, "True when the mention is not driven by the company's intent"),
+        Column("source", S, "site, press, forum or social"),
+        Column("kind", S, "event (driven by intent), noise, or technology (site markup)"),
+        Column("page_kind", S, "home, blog, news, job, press, forum or social"),
+        Column("variant", I, "which wording the sandbox renders (opaque)"),
+    ),
+    key=("customer_id", "topic", "url"),
+    description="Sandbox only: every topic mention the synthetic web carries.",
+)
+
+RAW_TABLES: tuple[TableContract, ...] = (
+    COMPANIES,
+    PARTNERS,
+    PARTNER_CUSTOMERS,
+    SUBSCRIPTIONS,
+    AGREEMENTS,
+    OPPORTUNITIES,
+)
+TRUTH_TABLES: tuple[TableContract, ...] = (PURCHASE_PROBABILITY, WEB_TRACES)
+CONTRACTS: dict[str, TableContract] = {
+    t.name: t for t in (*RAW_TABLES, SIGNALS, *TRUTH_TABLES)
+}
+
+
+def check_product(product: str) -> str:
+    """Return ``product`` if it is a known product identifier, else raise naming it."""
+    if product not in PRODUCTS:
+        raise ValueError(f"unknown product {product!r}; known: {', '.join(PRODUCTS)}")
+    return product
+
+
+def parse_products(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Parse ``a,b`` (or a list) into validated product ids; ``None`` means all products."""
+    if value is None:
+        return PRODUCTS
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return tuple(check_product(p.strip()) for p in items if p.strip())

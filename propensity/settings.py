@@ -1,0 +1,109 @@
+"""The one settings object every stage receives.
+
+Values come, highest priority first, from: explicit keyword arguments (the CLI's flags),
+environment variables ``PROPENSITY_*`` (nested with ``__``, e.g.
+``PROPENSITY_SANDBOX__COMPANIES=500``), a TOML file (``$PROPENSITY_CONFIG`` or
+``./propensity.toml``), then the defaults below. Nothing is read or created at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from propensity.contracts import PRODUCTS, check_product
+from propensity.months import parse_month
+
+
+class WebFaults(BaseModel):
+    """Fault rates of the synthetic web: the share of requests or pages that misbehave."""
+
+    not_found: float = Field(0.02, ge=0, le=1, description="links that answer 404")
+    server_error: float = Field(0.02, ge=0, le=1, description="requests answered 500 (transient)")
+    slow: float = Field(0.01, ge=0, le=1, description="responses delayed by slow_seconds")
+    slow_seconds: float = Field(1.5, ge=0, description="delay of a slow response")
+    redirect_chain: float = Field(0.03, ge=0, le=1, description="links behind a redirect chain")
+    bad_charset: float = Field(0.05, ge=0, le=1, description="pages with a wrong or no charset")
+    oversized: float = Field(0.005, ge=0, le=1, description="pages padded past oversized_bytes")
+    oversized_bytes: int = Field(3_000_000, ge=1, description="size of an oversized page")
+    robots_disallow: float = Field(0.1, ge=0, le=1, description="sites whose robots.txt disallows a section")
+    trap: float = Field(0.05, ge=0, le=1, description="sites with an endless events calendar")
+
+
+class SandboxSettings(BaseModel):
+    """Size and shape of the synthetic market and web."""
+
+    companies: int = Field(5000, ge=10, description="number of companies")
+    months: int = Field(24, ge=4, description="months of history")
+    end_month: str = Field("2026-10", description="last month of history (YYYY-MM)")
+    seed: int = Field(42, description="random seed; same seed, same market")
+    faults: WebFaults = Field(default_factory=WebFaults)
+    press_host: str = "www.prwirehub.com"
+    forum_host: str = "community.itprotalk.net"
+    social_host: str = "api.chirpstream.io"
+
+    @field_validator("end_month")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        parse_month(v)
+        return v
+
+
+class CrawlSettings(BaseModel):
+    """Where the crawl starts besides the companies' own domains (one list per kind)."""
+
+    press_feeds: list[str] = ["http://www.prwirehub.com/feed.xml"]
+    forum_indexes: list[str] = ["http://community.itprotalk.net/latest"]
+    social_apis: list[str] = ["http://api.chirpstream.io/v1/posts"]
+    proxy: str | None = None
+
+
+class Settings(BaseSettings):
+    """All configuration of one propensity installation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PROPENSITY_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    lake: Path = Field(Path("lake"), description="root folder of the lake")
+    products: tuple[str, ...] = Field(PRODUCTS, description="products to model and score")
+    seed: int = Field(42, description="seed for everything that samples")
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+
+    @field_validator("products", mode="before")
+    @classmethod
+    def _products(cls, v: Any) -> tuple[str, ...]:
+        items = v.split(",") if isinstance(v, str) else list(v)
+        return tuple(check_product(str(p).strip()) for p in items if str(p).strip())
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("PROPENSITY_CONFIG", "propensity.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        elif "PROPENSITY_CONFIG" in os.environ:
+            raise FileNotFoundError(f"PROPENSITY_CONFIG points at {toml_path}, which does not exist")
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, with ``overrides`` (None values ignored) taking precedence."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,104 @@
+"""The oracle: how well the true purchase probability ranks next-3-month purchases.
+
+Every later model is compared with this ceiling. The oracle score for month M is the true
+probability at M (what the market's hidden state implies at the cut-off, nothing later);
+the label is whether the customer bought the product in M, M+1 or M+2, read from the raw
+tables as any model would see it: a won opportunity closed in the window, or a new
+(non-trial) subscription that started in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from propensity import contracts as C
+from propensity.lake import Lake
+from propensity.months import add_months, cutoff
+
+HORIZON = 3
+
+
+def purchase_labels(lake: Lake, month: str, horizon: int = HORIZON) -> pd.DataFrame:
+    """Who bought what in the ``horizon`` months from ``month``'s cut-off.
+
+    Returns one row per (customer_id, product) that bought, with ``label`` True.
+    Raises ``ValueError`` if the lake does not reach the end of the window.
+    """
+    last = add_months(month, horizon - 1)
+    months = lake.months(C.SUBSCRIPTIONS)
+    if not months or last > months[-1]:
+        raise ValueError(
+            f"labels for {month} need history up to {last}; the lake ends at "
+            f"{months[-1] if months else 'nothing'}"
+        )
+    lo = pd.Timestamp(cutoff(month))
+    hi = pd.Timestamp(cutoff(add_months(month, horizon)))
+    opp = lake.read(C.OPPORTUNITIES, columns=["customer_id", "product", "closed_at", "outcome"])
+    opp = opp.to_pandas()
+    closed = pd.to_datetime(opp["closed_at"])
+    won = opp[(opp["outcome"] == "won") & (closed >= lo) & (closed < hi)]
+    parts = [won[["customer_id", "product"]]]
+    for m in [add_months(month, i) for i in range(horizon)]:
+        sub = lake.read(C.SUBSCRIPTIONS, month=m,
+                        columns=["customer_id", "product", "start_date", "status"]).to_pandas()
+        start = pd.to_datetime(sub["start_date"])
+        new = sub[(start >= lo) & (start < hi) & (sub["status"].astype(str) != "trial")]
+        parts.append(new[["customer_id", "product"]].astype(str))
+    out = pd.concat(parts, ignore_index=True).drop_duplicates()
+    out["label"] = True
+    return out.reset_index(drop=True)
+
+
+@dataclass
+class OracleRow:
+    product: str
+    eligible: int
+    positives: int
+    base_rate: float
+    auc: float
+    capture_top10: float
+
+
+def capture_at(score: np.ndarray, label: np.ndarray, share: float = 0.1) -> float:
+    """Share of all positives found in the top ``share`` of rows ranked by ``score``."""
+    if label.sum() == 0:
+        return float("nan")
+    k = int(np.ceil(share * len(score)))
+    top = np.argsort(-score, kind="stable")[:k]
+    return float(label[top].sum() / label.sum())
+
+
+def oracle_figures(lake: Lake, months: list[str]) -> list[OracleRow]:
+    """AUC and top-10% capture of the true probability, pooled over ``months``, per product.
+
+    The population at month M is every customer eligible for the product at M.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    frames = []
+    for m in months:
+        truth = lake.read(C.PURCHASE_PROBABILITY, month=m).to_pandas()
+        truth = truth[truth["eligible"]]
+        truth["customer_id"] = truth["customer_id"].astype(str)
+        truth["product"] = truth["product"].astype(str)
+        labels = purchase_labels(lake, m)
+        df = truth.merge(labels, on=["customer_id", "product"], how="left")
+        df["label"] = df["label"].astype("boolean").fillna(False).astype(bool)
+        df["month"] = m
+        frames.append(df)
+    all_rows = pd.concat(frames, ignore_index=True)
+    rows = []
+    for p in C.PRODUCTS:
+        d = all_rows[all_rows["product"] == p]
+        y = d["label"].to_numpy()
+        s = d["probability"].to_numpy()
+        auc = float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
+        # capture within each month, averaged (a monthly top-10% list is what partners get)
+        caps = [capture_at(g["probability"].to_numpy(), g["label"].to_numpy())
+                for _, g in d.groupby("month") if g["label"].any()]
+        rows.append(OracleRow(p, len(d), int(y.sum()), float(y.mean()) if len(y) else 0.0,
+                              auc, float(np.mean(caps)) if caps else float("nan")))
+    return rows

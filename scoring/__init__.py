@@ -1,0 +1,1 @@
+"""scoring stage (built by a later issue)."""

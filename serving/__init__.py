@@ -1,0 +1,1 @@
+"""serving stage (built by a later issue)."""

@@ -1,0 +1,1 @@
+"""training stage (built by a later issue)."""
