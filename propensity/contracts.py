@@ -198,7 +198,7 @@ def _type_compatible(actual: pa.DataType, expected: pa.DataType) -> bool:
     return False
 
 
-S, I, F, B, D = pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.date32()
+S, INT, F, B, D = pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.date32()
 TS = pa.timestamp("us")
 
 COMPANIES = TableContract(
@@ -208,7 +208,7 @@ COMPANIES = TableContract(
         Column("customer_id", S, "the vendor's stable customer identifier"),
         Column("account_name", S, "the account's name as the CRM holds it (not unique)"),
         Column("domain", S, "the company's primary web domain (unique)"),
-        Column("employees", I, "number of employees"),
+        Column("employees", INT, "number of employees"),
         Column("org_size", S, "employee band, e.g. '10-24'"),
         Column("city", S, "city of the head office"),
         Column("state", S, "state, province or region of the head office"),
@@ -218,13 +218,15 @@ COMPANIES = TableContract(
         Column("vertical", S, "vertical within the industry"),
         Column("segment", S, "sales segment (always SMB here)"),
         Column("subsegment", S, "Very small (1-24), Medium (25-300), Upper medium (>300 or ACR>1000)"),
-        Column("acr_monthly_usd", F, "Azure consumption revenue per month at export, USD"),
+        Column("acr_monthly_usd", F, "Azure consumption revenue per month at the last "
+               "segmentation (start of history), USD; monthly ACR is in the subscriptions"),
         Column("duns_number", S, "a nine-digit business identifier"),
         Column("created_at", D, "the day the account was created in the CRM"),
     ),
     key=("customer_id",),
-    description="Firmographics: the CRM's snapshot at export. Time-varying facts (install "
-    "base, ACR over time) come from the monthly subscription snapshots.",
+    description="Firmographics. Static facts, plus subsegment and ACR as of the last "
+    "segmentation (the start of history), so nothing here reveals later purchases. "
+    "Time-varying facts (install base, ACR by month) come from the subscription snapshots.",
 )
 
 PARTNERS = TableContract(
@@ -260,9 +262,9 @@ SUBSCRIPTIONS = TableContract(
         Column("global_id", S, "partner of record"),
         Column("product", S, "product identifier (one of PRODUCTS, never 'renewal')"),
         Column("sku", S, "the SKU or device model"),
-        Column("seats_sold", I, "licences (or devices) bought"),
-        Column("seats_assigned", I, "licences assigned to users (may exceed seats_sold: overage)"),
-        Column("active_users_28d", I, "users active in the 28 days before the snapshot"),
+        Column("seats_sold", INT, "licences (or devices) bought"),
+        Column("seats_assigned", INT, "licences assigned to users (may exceed seats_sold: overage)"),
+        Column("active_users_28d", INT, "users active in the 28 days before the snapshot"),
         Column("start_date", D, "first day of the subscription"),
         Column("end_date", D, "end of the current term (moves forward on renewal)"),
         Column("auto_renew", B, "renews automatically at end_date"),
@@ -358,7 +360,7 @@ WEB_TRACES = TableContract(
         Column("source", S, "site, press, forum or social"),
         Column("kind", S, "event (driven by intent), noise, or technology (site markup)"),
         Column("page_kind", S, "home, blog, news, job, press, forum or social"),
-        Column("variant", I, "which wording the sandbox renders (opaque)"),
+        Column("variant", INT, "which wording the sandbox renders (opaque)"),
     ),
     key=("customer_id", "topic", "url"),
     description="Sandbox only: every topic mention the synthetic web carries.",

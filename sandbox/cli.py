@@ -81,9 +81,8 @@ def oracle(
     lake: Path = LakeOpt,
 ) -> None:
     """Print the oracle's AUC and top-10% capture per product (the models' ceiling)."""
-    from sandbox.oracle import oracle_figures
-
     from propensity import contracts as C
+    from sandbox.oracle import oracle_figures
 
     settings = load_settings(lake=lake)
     lk = Lake(settings.lake)

@@ -520,9 +520,14 @@ class MarketGenerator:
         out[a["cust"][live]] = True
         return out
 
-    def run(self, lake: Lake, progress: Callable[[str], None] | None = None) -> MarketSummary:
-        """Generate everything and write it to ``lake``."""
-        spec = self.spec
+    def run(self, lake: Lake, progress: Callable[[str], None] | None = None,
+            observer: Callable[[str, MarketGenerator], None] | None = None) -> MarketSummary:
+        """Generate everything and write it to ``lake``.
+
+        ``observer(month, self)`` is called at the start of each month of history, before
+        anything is drawn, with the hidden state (``intent``, ``owns``) as of the cut-off;
+        tests use it to prove that intent does not leak into exported tables.
+        """
         self.make_companies()
         self.make_partners()
         day_first = _month_days(self.months[0])[0]
@@ -560,10 +565,18 @@ class MarketGenerator:
         purchases = {p: 0 for p in PRODUCTS}
         eligible_n = {p: 0 for p in PRODUCTS}
         self._age_subscriptions(day_first)
+        # segmentation happens once, at the start of history (vendors segment yearly): the
+        # companies table shows ACR and subsegment as of then, so it never leaks later buys
+        s0 = self.subs
+        self.acr_segmentation = np.zeros(n)
+        az0 = (s0.prod == PI["azure"]) & (s0.ended < 0)
+        np.add.at(self.acr_segmentation, s0.cust[az0], s0.price[az0])
         for mi, m in enumerate(self.months):
             d0, d1 = _month_days(m)
             if progress:
                 progress(m)
+            if observer:
+                observer(m, self)
             fit = self.fit_logit()
             elig = self.eligible(d0)
             prob = np.where(elig, _sigmoid(self.bias + fit + self.intent), 0.0)
@@ -932,11 +945,7 @@ class MarketGenerator:
 
     def _write_static(self, lake: Lake, export_day: int, summary: MarketSummary) -> None:
         n = self.n
-        # ACR and subsegment as the CRM shows them at export
-        s = self.subs
-        acr = np.zeros(n)
-        az = (s.prod == PI["azure"]) & (s.ended < 0)
-        np.add.at(acr, s.cust[az], s.price[az])
+        acr = self.acr_segmentation
         sub = np.where((self.emp > 300) | (acr > 1000), "Upper medium",
                        np.where(self.emp >= 25, "Medium", "Very small"))
         bands = np.array(["1-9", "10-24", "25-49", "50-99", "100-300", "301-999", "1000+"])
