@@ -90,12 +90,17 @@ def oracle(
     if not have:
         raise typer.BadParameter(f"no market in {settings.lake}: run `propensity sandbox generate`")
     last = month or add_months(have[-1], -2)
-    months = [add_months(last, -i) for i in range(span - 1, -1, -1)]
+    months = [m for m in (add_months(last, -i) for i in range(span - 1, -1, -1)) if m in have]
+    if not months:
+        raise typer.BadParameter(f"no cut-off month with a complete 3-month window up to {last}")
     rows = oracle_figures(lk, months)
     t = Table(title=f"Oracle, cut-offs {months[0]}..{months[-1]}, purchases in the next 3 months")
-    for col in ("product", "eligible", "positives", "base rate", "AUC", "capture top 10%"):
+    for col in ("product", "eligible", "positives", "base rate", "AUC", "capture top 10%",
+                "best possible"):
         t.add_column(col, justify="right")
     for r in rows:
+        # a perfect ranking captures at most 10% / base rate of the positives in the top 10%
+        best = min(1.0, 0.1 / r.base_rate) if r.base_rate else float("nan")
         t.add_row(r.product, str(r.eligible), str(r.positives), f"{100 * r.base_rate:.2f}%",
-                  f"{r.auc:.3f}", f"{100 * r.capture_top10:.1f}%")
+                  f"{r.auc:.3f}", f"{100 * r.capture_top10:.1f}%", f"{100 * best:.1f}%")
     Console().print(t)

@@ -260,6 +260,7 @@ class MarketGenerator:
 
         acc, dom, city, state, postal, country, vertical = ([] for _ in range(7))
         taken: set[str] = set()
+        next_free: dict[str, int] = {}
         for i in range(n):
             ctry = geo.COUNTRIES[self.country_idx[i]]
             cty = ctry.cities[int(city_u[i] * len(ctry.cities))]
@@ -278,10 +279,14 @@ class MarketGenerator:
             if cand in taken:
                 cs = names.slugify(cty.name).replace("-", "")
                 cand = f"{s}-{cs}.{ctry.tld}"
-                k = 2
-                while cand in taken:
-                    cand = f"{s}{k}.{ctry.tld}"
-                    k += 1
+                if cand in taken:
+                    # common names: number them, remembering the next free number per stem
+                    stem = f"{s}{cs}"
+                    k = next_free.get(stem, 2)
+                    while f"{stem}{k}.{ctry.tld}" in taken:
+                        k += 1
+                    next_free[stem] = k + 1
+                    cand = f"{stem}{k}.{ctry.tld}"
             taken.add(cand)
             dom.append(cand)
         self.customer_ids = np.array([f"C{i + 1:08d}" for i in range(n)], dtype=object)

@@ -257,7 +257,7 @@ def test_cli_generate_and_oracle(tmp_path):
     assert len(Lake(tmp_path).months(C.SUBSCRIPTIONS)) == 6
     res = runner.invoke(app, ["sandbox", "oracle", "--lake", str(tmp_path), "--span", "2"])
     assert res.exit_code == 0, res.output
-    assert "capture top 10%" in res.output and "azure" in res.output
+    assert "AUC" in res.output and "azure" in res.output
     res = runner.invoke(app, ["sandbox", "generate", "--end-month", "2026-13",
                               "--lake", str(tmp_path / "x")])
     assert res.exit_code != 0 and "YYYY-MM" in str(res.exception or res.output)
