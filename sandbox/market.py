@@ -461,10 +461,15 @@ class MarketGenerator:
                                     dtype=object)
         self.partner_names = []
         seen: set[str] = set()
-        for _ in range(k):
+        cities = [c.name for ctry in geo.COUNTRIES for c in ctry.cities]
+        for i in range(k):
             nm = names.partner_name(rng)
-            while nm in seen:
-                nm = names.partner_name(rng) + f" {rng.choice(('UK', 'US', 'EU', 'Pacific', 'West'))}"
+            if nm in seen:  # few name shapes: qualify by a home city, then number
+                nm = f"{nm} {cities[i % len(cities)]}"
+                j = 2
+                while nm in seen:
+                    nm = f"{nm.rsplit(' #', 1)[0]} #{j}"
+                    j += 1
             seen.add(nm)
             self.partner_names.append(nm)
         self.partner_country = [geo.COUNTRIES[int(c)].code
