@@ -61,15 +61,18 @@ def generate(
 @app.command()
 def serve(
     port: int = typer.Option(8080, "--port", help="port on 127.0.0.1"),
-    month: str = typer.Option(None, "--month", help="serve the web as of this month"),
+    month: str = typer.Option(None, "--month", help="serve the web as of this month's cut-off "
+                              "(default: the month after the market's history, i.e. today)"),
     host: str = typer.Option("127.0.0.1", "--host", help="address to bind (loopback)"),
     lake: Path = LakeOpt,
 ) -> None:
     """Serve the market's web (and act as an HTTP proxy for it) on loopback."""
+    from sandbox.market import market_spec
     from sandbox.web.server import run_server
 
     settings = load_settings(lake=lake)
-    run_server(Path(settings.lake), month or settings.sandbox.end_month, settings.sandbox,
+    spec = market_spec(Lake(settings.lake), settings.sandbox)
+    run_server(Path(settings.lake), month or add_months(spec.end_month, 1), spec,
                host=host, port=port)
 
 

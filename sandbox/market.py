@@ -1034,6 +1034,41 @@ class MarketGenerator:
                         "web_traces": traces.num_rows}
 
 
+MARKET_SPEC = "sandbox/market.json"
+_IDENTITY = ("companies", "months", "end_month", "seed", "press_host", "forum_host",
+             "social_host")
+
+
+def write_market_spec(lake: Lake, spec: SandboxSettings) -> None:
+    """Record, in the lake, the arguments a market was generated with.
+
+    The web server reads them back so it always renders with the generator's seed, hosts
+    and history window, whatever the current settings say.
+    """
+    import json
+
+    path = lake.root / MARKET_SPEC
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({k: getattr(spec, k) for k in _IDENTITY}, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def market_spec(lake: Lake, settings: SandboxSettings) -> SandboxSettings:
+    """``settings`` with the market's identity (seed, hosts, window) taken from the lake.
+
+    Fault rates and other serving choices stay as configured. Without a recorded spec
+    (an older lake), ``settings`` is returned unchanged.
+    """
+    import json
+
+    path = lake.root / MARKET_SPEC
+    if not path.is_file():
+        return settings
+    recorded = json.loads(path.read_text())
+    return settings.model_copy(update={k: v for k, v in recorded.items() if k in _IDENTITY})
+
+
 def _solve_bias(logit: np.ndarray, target: float) -> float:
     """The constant b with mean(sigmoid(b + logit)) == target (bisection)."""
     if logit.size == 0:
@@ -1055,4 +1090,6 @@ def generate_market(lake: Lake, spec: SandboxSettings,
     Deterministic: the same ``spec`` writes byte-identical Parquet files.
     """
     gen = MarketGenerator(spec)
-    return gen.run(lake, progress=progress)
+    summary = gen.run(lake, progress=progress)
+    write_market_spec(lake, spec)
+    return summary

@@ -8,7 +8,7 @@ import pytest
 
 from propensity.lake import Lake
 from propensity.settings import SandboxSettings
-from sandbox.market import MarketGenerator, MarketSummary
+from sandbox.market import MarketGenerator, MarketSummary, write_market_spec
 
 SMALL = SandboxSettings(companies=1500, months=15, seed=3, end_month="2026-10")
 
@@ -24,6 +24,7 @@ def small_market(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, Market
 
     gen = MarketGenerator(SMALL)
     summary = gen.run(Lake(root), observer=observe)
+    write_market_spec(Lake(root), SMALL)
     return Lake(root), summary, hidden
 
 
