@@ -102,8 +102,7 @@ def oracle(
                 "best possible"):
         t.add_column(col, justify="right")
     for r in rows:
-        # a perfect ranking captures at most 10% / base rate of the positives in the top 10%
-        best = min(1.0, 0.1 / r.base_rate) if r.base_rate else float("nan")
+        best = r.best_capture_top10
         t.add_row(r.product, str(r.eligible), str(r.positives), f"{100 * r.base_rate:.2f}%",
                   f"{r.auc:.3f}", f"{100 * r.capture_top10:.1f}%", f"{100 * best:.1f}%")
     Console().print(t)

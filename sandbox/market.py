@@ -644,13 +644,14 @@ class MarketGenerator:
                 with_opp = rng.random(idx.size) < 0.85
                 if p == "m365":
                     self.onprem_exchange[idx] = False
-            self._add_opps(idx[with_opp], j, day[with_opp], "won", amount[with_opp])
+            self._add_opps(idx[with_opp], j, day[with_opp], "won", amount[with_opp], d0)
             # lost opportunities: sales engaged but no purchase
             lost = np.flatnonzero(elig[:, j] & ~bought[:, j]
                                   & (rng.random(n) < 0.6 * prob[:, j]))
             lday = rng.integers(d0, d1, lost.size)
             self._add_opps(lost, j, lday, "lost",
-                           self._due_revenue(lost) if p == "renewal" else self._deal_size(p, lost))
+                           self._due_revenue(lost) if p == "renewal" else self._deal_size(p, lost),
+                           d0)
             # trials follow fit only, never intent (no intent leaks into exported tables)
             if p in ("m365", "copilot", "d365_bc", "d365_sales_pro", "power_apps", "security_e5"):
                 ptrial = 0.25 * _sigmoid(self.bias[j] + self.fit_cache[:, j]) * elig[:, j]
@@ -681,23 +682,30 @@ class MarketGenerator:
         return np.round(np.maximum(self.emp[idx], 1) * 22.0 * 12 * 0.9, 2)
 
     def _add_opps(self, idx: np.ndarray, j: int, close_day: np.ndarray, outcome: str,
-                  amount: np.ndarray) -> None:
+                  amount: np.ndarray, d0: int) -> None:
+        """Opportunities opened and closed within the month the buying decision is drawn.
+
+        Opening them earlier would reveal, at an earlier cut-off, a purchase drawn after it:
+        an open opportunity would then be information from the future, and the oracle (the
+        true probability at the cut-off) would no longer be a ceiling.
+        """
         if idx.size == 0:
             return
-        lag = self.rng_sim.integers(7, 100, idx.size)
+        span = close_day - d0
+        created = d0 + np.floor(self.rng_sim.random(idx.size) * (span + 1)).astype(np.int64)
         self.opps.append({
-            "cust": idx, "prod": np.full(idx.size, j), "created": close_day - lag,
+            "cust": idx, "prod": np.full(idx.size, j), "created": created,
             "closed": close_day, "outcome": np.full(idx.size, outcome),
             "amount": np.asarray(amount, float), "partner": self.primary[idx],
         })
 
     def _open_pipeline(self, prob: np.ndarray, d0: int, d1: int) -> None:
-        """Opportunities still open at export, created in the last two months."""
+        """Opportunities still open at export, created in the last month of history."""
         rng = self.rng_sim
         for p in PRODUCTS:
             j = PI[p]
             idx = np.flatnonzero(rng.random(self.n) < 1.2 * prob[:, j])
-            created = rng.integers(d0 - 30, d1, idx.size)
+            created = rng.integers(d0, d1, idx.size)
             amt = self._due_revenue(idx) if p == "renewal" else self._deal_size(p, idx)
             self.opps.append({
                 "cust": idx, "prod": np.full(idx.size, j), "created": created,
