@@ -342,6 +342,8 @@ PURCHASE_PROBABILITY = TableContract(
         Column("product", S, "product"),
         Column("probability", F, "true probability of buying during the month"),
         Column("eligible", B, "whether the customer could buy the product that month"),
+        Column("propensity", F, "the probability it would have if it could buy (ignores "
+               "eligibility): the oracle uses it for the later months of a label window"),
     ),
     key=("customer_id", "product"),
     monthly=True,

@@ -13,15 +13,15 @@ import pandas as pd
 
 from propensity import contracts as C
 from propensity.lake import Lake
-from sandbox.oracle import purchase_labels
+from sandbox.oracle import oracle_scores, purchase_labels
 
 FIRMOGRAPHIC_COLUMNS = ("employees", "subsegment", "industry", "vertical", "country",
                         "acr_monthly_usd", "org_size")
 
 
 def _frame(lake: Lake, month: str, companies: pd.DataFrame) -> pd.DataFrame:
-    truth = lake.read(C.PURCHASE_PROBABILITY, month=month).to_pandas()
-    truth = truth[truth["eligible"]].astype({"customer_id": str, "product": str})
+    truth = oracle_scores(lake, month)
+    truth = truth[truth["eligible"]]
     df = truth.merge(purchase_labels(lake, month), on=["customer_id", "product"], how="left")
     df["label"] = df["label"].astype("boolean").fillna(False).astype(bool)
     return df.merge(companies, on="customer_id", how="left")

@@ -589,9 +589,10 @@ class MarketGenerator:
                 observer(m, self)
             fit = self.fit_logit()
             elig = self.eligible(d0)
-            prob = np.where(elig, _sigmoid(self.bias + fit + self.intent), 0.0)
+            latent = _sigmoid(self.bias + fit + self.intent)
+            prob = np.where(elig, latent, 0.0)
             # unique (customer, product) by construction: skip the costly key check
-            lake.write(C.PURCHASE_PROBABILITY, self._truth_table(prob, elig), month=m,
+            lake.write(C.PURCHASE_PROBABILITY, self._truth_table(prob, elig, latent), month=m,
                        check_key=False)
             bought = self.rng_sim.random((n, P)) < prob
             for p in PRODUCTS:
@@ -845,7 +846,7 @@ class MarketGenerator:
         # a sequence number given at creation: stable over snapshots, never reused
         return np.array([f"SUB-{k:010d}" for k in self.subs.num[idx].tolist()], dtype=object)
 
-    def _truth_table(self, prob: np.ndarray, elig: np.ndarray) -> pa.Table:
+    def _truth_table(self, prob: np.ndarray, elig: np.ndarray, latent: np.ndarray) -> pa.Table:
         n = self.n
         cust = np.repeat(np.arange(n, dtype=np.int32), P)
         prod = np.tile(np.arange(P, dtype=np.int32), n)
@@ -854,6 +855,7 @@ class MarketGenerator:
             "product": pa.DictionaryArray.from_arrays(pa.array(prod), pa.array(PRODUCTS)),
             "probability": pa.array(prob.reshape(-1).astype(np.float32)),
             "eligible": pa.array(elig.reshape(-1)),
+            "propensity": pa.array(latent.reshape(-1).astype(np.float32)),
         })
 
     def _cust_dict(self) -> pa.Array:

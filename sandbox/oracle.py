@@ -1,10 +1,16 @@
-"""The oracle: how well the true purchase probability ranks next-3-month purchases.
+"""The oracle: how well the true purchase probabilities rank next-3-month purchases.
 
-Every later model is compared with this ceiling. The oracle score for month M is the true
-probability at M (what the market's hidden state implies at the cut-off, nothing later);
-the label is whether the customer bought the product in M, M+1 or M+2, read from the raw
-tables as any model would see it: a won opportunity closed in the window, or a new
-(non-trial) subscription that started in it.
+Every later model is compared with this ceiling. The label for cut-off M is whether the
+customer bought the product in M, M+1 or M+2, read from the raw tables as any model would
+see it: a won opportunity closed in the window, or a new (non-trial) subscription that
+started in it. The oracle's score is the true probability of buying within that window,
+``1 - (1 - p_M)(1 - p_M+1)(1 - p_M+2)``, from ``truth/purchase_probability``: it knows the
+hidden intent of all three months, including events that happen after the cut-off, so no
+model can beat it in expectation. For M+1 and M+2 it uses ``propensity`` (the probability
+ignoring eligibility): a customer that buys in M is ineligible afterwards, and zeros there
+would rank actual buyers below non-buyers. (Ranking by ``p_M`` alone is *not* a ceiling for a
+3-month window: fit persists while intent decays, and a model trained on 3-month labels
+learns that.)
 """
 
 from __future__ import annotations
@@ -19,6 +25,33 @@ from propensity.lake import Lake
 from propensity.months import add_months, cutoff
 
 HORIZON = 3
+
+
+def oracle_scores(lake: Lake, month: str, horizon: int = HORIZON) -> pd.DataFrame:
+    """The oracle's score per (customer_id, product) at ``month``'s cut-off.
+
+    Columns: customer_id, product, probability (of buying within the window), eligible (at
+    the cut-off). Months of the window beyond the truth table count as probability 0.
+    """
+    base = lake.read(C.PURCHASE_PROBABILITY, month=month).to_pandas()
+    base = base.astype({"customer_id": str, "product": str})
+    keep = np.ones(len(base))
+    have = set(lake.months(C.PURCHASE_PROBABILITY))
+    for i in range(horizon):
+        m = add_months(month, i)
+        if m not in have:
+            continue
+        t = base if i == 0 else lake.read(C.PURCHASE_PROBABILITY, month=m).to_pandas().astype(
+            {"customer_id": str, "product": str})
+        # later months use the probability the customer would have had even if it already
+        # bought (a buyer is ineligible afterwards; using 0 would penalise actual buyers)
+        col = "probability" if i == 0 else "propensity"
+        p = t.set_index(["customer_id", "product"])[col].astype(float)
+        p = p.reindex(pd.MultiIndex.from_frame(base[["customer_id", "product"]])).fillna(0.0)
+        keep *= 1.0 - p.to_numpy()
+    out = base[["customer_id", "product", "eligible"]].copy()
+    out["probability"] = 1.0 - keep
+    return out
 
 
 def purchase_labels(lake: Lake, month: str, horizon: int = HORIZON) -> pd.DataFrame:
@@ -73,7 +106,7 @@ def capture_at(score: np.ndarray, label: np.ndarray, share: float = 0.1) -> floa
 
 
 def oracle_figures(lake: Lake, months: list[str]) -> list[OracleRow]:
-    """AUC and top-10% capture of the true probability, pooled over ``months``, per product.
+    """AUC and top-10% capture of the oracle's score, pooled over ``months``, per product.
 
     The population at month M is every customer eligible for the product at M.
     """
@@ -81,10 +114,8 @@ def oracle_figures(lake: Lake, months: list[str]) -> list[OracleRow]:
 
     frames = []
     for m in months:
-        truth = lake.read(C.PURCHASE_PROBABILITY, month=m).to_pandas()
+        truth = oracle_scores(lake, m)
         truth = truth[truth["eligible"]]
-        truth["customer_id"] = truth["customer_id"].astype(str)
-        truth["product"] = truth["product"].astype(str)
         labels = purchase_labels(lake, m)
         df = truth.merge(labels, on=["customer_id", "product"], how="left")
         df["label"] = df["label"].astype("boolean").fillna(False).astype(bool)
