@@ -3,11 +3,16 @@
 A client may ask ``GET /path`` with ``Host: example.com``, or send the absolute form
 ``GET http://example.com/path`` as it does through a proxy; both reach the same page. Every
 page is rendered on the fly from a :class:`WebIndex` loaded once at startup.
+
+Every 200 response carries an ``ETag`` (a hash of the bytes sent); a request whose
+``If-None-Match`` names it gets ``304 Not Modified`` with no body, so an incremental crawler
+can revalidate what it already has.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import threading
 from pathlib import Path
@@ -110,6 +115,10 @@ class _Web:
         if not resp.html:
             data = body.encode("utf-8") if isinstance(body, str) else body
             headers["Content-Type"] = f"{resp.ctype}; charset=utf-8"
+            if resp.status == 200:
+                headers["ETag"] = _etag(data)
+                if _not_modified(request, headers["ETag"]):
+                    return _304(headers)
             return web.Response(status=resp.status, body=data, headers=headers)
         assert isinstance(body, str)
         mode = self.plan.charset_mode(url)
@@ -128,7 +137,13 @@ class _Web:
                 _META_UTF8, b'<meta charset="windows-1252">', 1)
             ctype = "text/html"
         headers["Content-Type"] = ctype
-        if self.plan.oversized(url):
+        oversized = self.plan.oversized(url)
+        if resp.status == 200:
+            pad = str(self.idx.settings.faults.oversized_bytes).encode() if oversized else b""
+            headers["ETag"] = _etag(data, pad)
+            if _not_modified(request, headers["ETag"]):
+                return _304(headers)
+        if oversized:
             return await self._padded(request, resp.status, data, headers)
         return web.Response(status=resp.status, body=data, headers=headers)
 
@@ -164,6 +179,29 @@ class _Web:
             return web.Response(text=f"ok: synthetic web as of {idx.month}, "
                                      f"{len(idx.by_domain)} sites\n")
         return web.Response(status=404, text="not found\n")
+
+
+def _etag(data: bytes, extra: bytes = b"") -> str:
+    """A strong validator of a response body: a hash of the bytes sent."""
+    h = hashlib.blake2b(data, digest_size=12)
+    h.update(extra)
+    return f'"{h.hexdigest()}"'
+
+
+def _not_modified(request: web.Request, etag: str) -> bool:
+    """Whether the request's ``If-None-Match`` names ``etag`` (weak comparison, or ``*``)."""
+    inm = request.headers.get("If-None-Match")
+    if not inm:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in inm.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _304(headers: dict[str, str]) -> web.Response:
+    """304 Not Modified: validators and server headers, no body and no content headers."""
+    keep = {k: v for k, v in headers.items() if k.lower() not in ("content-type",
+                                                                   "content-length")}
+    return web.Response(status=304, headers=keep)
 
 
 def _strip_port(host: str) -> str:

@@ -539,3 +539,34 @@ def test_generated_market_is_served_with_its_recorded_spec(small_lake):
         domain = companies["domain"].iloc[0]
         r = requests.get(f"http://{domain}/sitemap.xml", proxies=proxies, timeout=10)
         assert r.status_code == 200 and "<lastmod>" in r.text
+
+
+# ----------------------------------------------------------------------------- conditional
+
+
+def test_etag_and_not_modified(srv: BackgroundServer, faulty: BackgroundServer,
+                               companies: dict[str, dict]) -> None:
+    """Every 200 carries an ETag; If-None-Match naming it answers 304 with no body."""
+    domain = companies["C0003"]["domain"]
+    for server in (srv, faulty):
+        urls = [f"http://{domain}/", f"http://{domain}/robots.txt",
+                f"http://{domain}/sitemap.xml", f"http://{domain}/news/feed.xml",
+                f"http://{PRESS}/feed.xml", f"http://{FORUM}/latest",
+                f"http://{SOCIAL}/v1/posts"] + site_pages(server, domain)[:8]
+        checked = 0
+        for url in urls:
+            r = get(server, url)
+            if r.status_code != 200:
+                continue
+            etag = r.headers.get("ETag")
+            assert etag and etag.startswith('"') and etag.endswith('"'), url
+            assert get(server, url).headers["ETag"] == etag  # stable: same bytes, same tag
+            same = get(server, url, headers={"If-None-Match": etag})
+            assert same.status_code == 304 and same.content == b"", url
+            assert same.headers["ETag"] == etag
+            listed = get(server, url, headers={"If-None-Match": f'"other", W/{etag}'})
+            assert listed.status_code == 304
+            stale = get(server, url, headers={"If-None-Match": '"stale"'})
+            assert stale.status_code == 200 and stale.content == r.content
+            checked += 1
+        assert checked >= 8

@@ -1,0 +1,476 @@
+"""Downloader and spider middlewares, the HTTP cache policy and storage, the scheduler queue.
+
+Downloader middlewares (request order):
+
+- :class:`SkipDoneMiddleware` (50): on a resumed job, pages already stored are not fetched;
+- :class:`ProxyMiddleware` (100): every request goes through ``CRAWL_PROXY``;
+- :class:`EncodingFixMiddleware` (580): a body labelled UTF-8 that is not UTF-8 is read as
+  Windows-1252 (the usual mislabel);
+- :class:`BackoffRetryMiddleware` (550, replaces Scrapy's): retries 5xx and timeouts with
+  exponential backoff and jitter;
+- Scrapy's ``HttpCacheMiddleware`` (900) with :class:`RevalidatePolicy` and
+  :class:`SqliteCacheStorage`: conditional requests (``If-None-Match`` /
+  ``If-Modified-Since``), pages whose sitemap ``lastmod`` did not change served from the
+  cache, kill-safe storage in SQLite;
+- :class:`WireStatsMiddleware` (950): bytes and statuses actually on the wire (a 304 counts
+  its headers only; cache hits count nothing).
+
+Spider middleware :class:`TrapGuardMiddleware` drops crawler-trap URLs. The scheduler queue
+:class:`PoliteDownloaderAwarePriorityQueue` never hands the downloader a request for a domain
+that is already at its concurrency, so many sites are crawled side by side, each politely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import sqlite3
+import threading
+import time
+import zlib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.extensions.httpcache import RFC2616Policy
+from scrapy.http import Headers, Response, TextResponse
+from scrapy.pqueues import DownloaderAwarePriorityQueue
+from scrapy.responsetypes import responsetypes
+from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+from scrapy.utils.httpobj import urlparse_cached
+
+from crawlers.config import crawl_job, crawl_proxy, crawl_state_dir
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------------------
+# Downloader middlewares
+# --------------------------------------------------------------------------------------
+
+
+class ProxyMiddleware:
+    """Routes every request through ``CRAWL_PROXY`` (off when it is ``none``)."""
+
+    def __init__(self, proxy: str) -> None:
+        self.proxy = proxy
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProxyMiddleware:
+        proxy = crawl_proxy(crawler.settings)
+        if not proxy:
+            raise NotConfigured("no proxy")
+        return cls(proxy)
+
+    def process_request(self, request: Request) -> None:
+        request.meta.setdefault("proxy", self.proxy)
+
+
+class SkipDoneMiddleware:
+    """On a resumed job, drops requests for pages whose signals are already stored."""
+
+    def __init__(self, crawler: Crawler, done: set[str]) -> None:
+        self.crawler = crawler
+        self.done = done
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SkipDoneMiddleware:
+        job = crawl_job(crawler.settings)
+        if job is None or not job.resumed:
+            raise NotConfigured("not a resumed job")
+        return cls(crawler, job.done_pages())
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get("resumable") and request.url in self.done:
+            self.crawler.stats.inc_value("resume/skipped_pages")
+            raise IgnoreRequest(f"already stored: {request.url}")
+
+
+class EncodingFixMiddleware:
+    """Reads a body as Windows-1252 when it is declared (or guessed) UTF-8 but is not."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> EncodingFixMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not isinstance(response, TextResponse):
+            return response
+        enc = (response.encoding or "").lower().replace("_", "-")
+        if enc not in ("utf-8", "utf8"):
+            return response
+        try:
+            response.body.decode("utf-8")
+        except UnicodeDecodeError:
+            self.crawler.stats.inc_value("encoding/mislabelled_utf8")
+            return response.replace(encoding="cp1252")
+        return response
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retry (5xx, 408, 429, timeouts, connection errors) with exponential backoff.
+
+    Before a retry goes back to the scheduler it waits ``RETRY_BACKOFF_BASE * 2**(n-1)``
+    seconds (n = retries so far), at most ``RETRY_BACKOFF_MAX``, times a jitter in [0.5, 1.5).
+    """
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE", 0.5)
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 10.0)
+
+    async def _backoff(self, result: Any) -> Any:
+        if isinstance(result, Request) and self.base > 0:
+            n = int(result.meta.get("retry_times", 1))
+            delay = min(self.cap, self.base * 2 ** (n - 1)) * (0.5 + random.random())
+            await asyncio.sleep(delay)
+        return result
+
+    async def process_response(self, request: Request, response: Response) -> Any:  # type: ignore[override]
+        return await self._backoff(super().process_response(request, response))
+
+    async def process_exception(self, request: Request, exception: Exception) -> Any:  # type: ignore[override]
+        return await self._backoff(super().process_exception(request, exception))
+
+
+class WireStatsMiddleware:
+    """Counts what really crosses the network: requests, response bytes, statuses.
+
+    Sits next to the downloader (after the HTTP cache), so responses served from the cache
+    are not counted and a 304 counts only its status line and headers.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WireStatsMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        self.stats.inc_value("wire/requests")
+        self.stats.inc_value("wire/request_bytes", _request_size(request))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if "cached" in response.flags:  # served by the cache: nothing crossed the wire
+            return response
+        size = len(response.body) + len(response.headers.to_string()) + 17
+        self.stats.inc_value("wire/responses")
+        self.stats.inc_value("wire/response_bytes", size)
+        self.stats.inc_value(f"wire/status/{response.status}")
+        return response
+
+
+def _request_size(request: Request) -> int:
+    return len(request.method) + len(request.url) + 12 + len(request.headers.to_string()) + len(
+        request.body or b"")
+
+
+# --------------------------------------------------------------------------------------
+# HTTP cache: conditional requests, sitemap lastmod, kill-safe storage
+# --------------------------------------------------------------------------------------
+
+
+class RevalidatePolicy(RFC2616Policy):
+    """Cache policy of an incremental crawler.
+
+    - a page stored earlier in the same job (a resumed crawl, a second request for
+      robots.txt) is served from the cache;
+    - a page requested from a sitemap whose ``lastmod`` equals the one it had when stored
+      is served from the cache (``CRAWL_TRUST_LASTMOD``, default on);
+    - anything else is revalidated with ``If-None-Match`` / ``If-Modified-Since``: a 304
+      serves the stored page, a 5xx serves it too (stale on error), a 200 replaces it.
+
+    Only 200 responses are stored.
+    """
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.trust_lastmod = settings.getbool("CRAWL_TRUST_LASTMOD", True)
+        job = crawl_job(settings)
+        self.job_started = job.started_at if job is not None else time.time()
+
+    def should_cache_response(self, response: Response, request: Request) -> bool:
+        cc = self._parse_cachecontrol(response)
+        return response.status == 200 and b"no-store" not in cc
+
+    def is_cached_response_fresh(self, cachedresponse: Response, request: Request) -> bool:
+        stored = float(request.meta.get("cache_stored_at") or 0.0)
+        if stored >= self.job_started:
+            return True
+        lastmod = request.meta.get("lastmod")
+        if self.trust_lastmod and lastmod and lastmod == request.meta.get("cache_lastmod"):
+            return True
+        self._set_conditional_validators(request, cachedresponse)
+        return False
+
+    def is_cached_response_valid(self, cachedresponse: Response, response: Response,
+                                 request: Request) -> bool:
+        return response.status == 304 or response.status >= 500
+
+
+class _CacheDB:
+    """One SQLite connection per cache file and process, shared by every crawler in it
+    (SQLite write locks are per connection, and all crawlers run on one thread)."""
+
+    _open: dict[Path, _CacheDB] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                    timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS responses (fp BLOB PRIMARY KEY, url TEXT, status INT, "
+            "headers BLOB, body BLOB, stored REAL, lastmod TEXT)")
+        self.refs = 0
+        self.pending = 0
+        self.last_commit = time.monotonic()
+        self.in_tx = False
+
+    @classmethod
+    def acquire(cls, path: Path) -> _CacheDB:
+        with cls._lock:
+            p = path.resolve()
+            db = cls._open.get(p)
+            if db is None:
+                db = cls._open[p] = cls(p)
+            db.refs += 1
+            return db
+
+    def release(self) -> None:
+        with self._lock:
+            self.refs -= 1
+            if self.refs <= 0:
+                self.commit()
+                self.conn.close()
+                self._open.pop(self.path, None)
+
+    def write(self, row: tuple) -> None:
+        if not self.in_tx:
+            self.conn.execute("BEGIN")
+            self.in_tx = True
+        self.conn.execute("INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?,?,?)", row)
+        self.pending += 1
+        if self.pending >= 200 or time.monotonic() - self.last_commit > 2.0:
+            self.commit()
+
+    def commit(self) -> None:
+        if self.in_tx:
+            self.conn.execute("COMMIT")
+            self.in_tx = False
+        self.pending = 0
+        self.last_commit = time.monotonic()
+
+    def read(self, fp: bytes) -> tuple | None:
+        return self.conn.execute(
+            "SELECT url, status, headers, body, stored, lastmod FROM responses WHERE fp=?",
+            (fp,)).fetchone()
+
+
+class SqliteCacheStorage:
+    """HTTP cache storage in one SQLite file (``HTTPCACHE_DIR``, default
+    ``<lake>/crawl_state/httpcache.sqlite``): WAL journal, batched commits, compressed
+    bodies. A killed crawl loses at most the last uncommitted batch, never the file."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        d = settings.get("HTTPCACHE_DIR")
+        base = Path(d) if d and Path(d).is_absolute() else crawl_state_dir(settings)
+        self.path = base / "httpcache.sqlite"
+        self.expiration_secs = settings.getint("HTTPCACHE_EXPIRATION_SECS")
+        self.db: _CacheDB | None = None
+        self._fingerprinter: Any = None
+
+    def open_spider(self, spider: Any) -> None:
+        self.db = _CacheDB.acquire(self.path)
+        self._fingerprinter = spider.crawler.request_fingerprinter
+
+    def close_spider(self, spider: Any) -> None:
+        if self.db is not None:
+            self.db.release()
+            self.db = None
+
+    def retrieve_response(self, spider: Any, request: Request) -> Response | None:
+        assert self.db is not None
+        row = self.db.read(self._fingerprinter.fingerprint(request))
+        if row is None:
+            return None
+        url, status, headers, body, stored, lastmod = row
+        if 0 < self.expiration_secs < time.time() - stored:
+            return None
+        request.meta["cache_stored_at"] = stored
+        request.meta["cache_lastmod"] = lastmod
+        hdrs = Headers(json.loads(zlib.decompress(headers)))
+        data = zlib.decompress(body)
+        respcls = responsetypes.from_args(headers=hdrs, url=url, body=data)
+        return respcls(url=url, headers=hdrs, status=status, body=data)
+
+    def store_response(self, spider: Any, request: Request, response: Response) -> None:
+        assert self.db is not None
+        headers = {k.decode("latin-1"): [v.decode("latin-1") for v in vs]
+                   for k, vs in response.headers.items()}
+        self.db.write((self._fingerprinter.fingerprint(request), response.url, response.status,
+                       zlib.compress(json.dumps(headers).encode(), 3),
+                       zlib.compress(response.body, 3), time.time(),
+                       request.meta.get("lastmod")))
+
+
+# --------------------------------------------------------------------------------------
+# Spider middleware: crawler traps
+# --------------------------------------------------------------------------------------
+
+_DATE_PATH = re.compile(r"/((?:19|20|21|22)\d{2})(?:[/-](\d{1,2}))?(?:[/-](\d{1,2}))?(?=/|$|\?)")
+_DIGITS = re.compile(r"\d+")
+_DATE_ONLY = re.compile(r"/(?:19|20|21|22)\d{2}(?:[/-]\d{1,2}){0,2}/?$")
+
+
+class TrapGuardMiddleware(BaseSpiderMiddleware):
+    """Drops requests that look like a crawler trap.
+
+    - dates in the path more than ``CRAWL_TRAP_FUTURE_DAYS`` ahead (endless calendars);
+    - more than ``CRAWL_TRAP_CALENDAR_MAX`` date-only pages on one host (a calendar or an
+      archive: the path ends in a date, e.g. ``/events/calendar/2026/11``);
+    - paths deeper than ``CRAWL_TRAP_MAX_DEPTH`` segments, or repeating a segment 3 times;
+    - more than ``CRAWL_TRAP_TEMPLATE_MAX`` distinct URLs of one shape on one host (the
+      shape is the path and query with digit runs folded), e.g. ``/events/2031/07``;
+    - more than ``CRAWL_MAX_REQUESTS_PER_HOST`` requests to one host.
+
+    A limit of 0 switches that check off.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        s = crawler.settings
+        self.crawler = crawler
+        self.future_days = s.getint("CRAWL_TRAP_FUTURE_DAYS", 366)
+        self.max_depth = s.getint("CRAWL_TRAP_MAX_DEPTH", 10)
+        self.template_max = s.getint("CRAWL_TRAP_TEMPLATE_MAX", 60)
+        self.calendar_max = s.getint("CRAWL_TRAP_CALENDAR_MAX", 8)
+        self.host_max = s.getint("CRAWL_MAX_REQUESTS_PER_HOST", 0)
+        self.memory = s.getint("CRAWL_TRAP_MEMORY", 100_000)
+        self.templates: dict[tuple[str, str], int] = defaultdict(int)
+        self.hosts: dict[str, int] = defaultdict(int)
+        self.today = time.gmtime()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TrapGuardMiddleware:
+        o = cls(crawler)
+        crawler.signals.connect(o.spider_closed, signal=signals.spider_closed)
+        return o
+
+    def spider_closed(self, spider: Any) -> None:
+        self.templates.clear()
+        self.hosts.clear()
+
+    def _prune(self) -> None:
+        """Forget shapes seen once (most article URLs), so memory stays flat on big crawls."""
+        self.templates = defaultdict(int, {k: v for k, v in self.templates.items() if v > 1})
+        self.crawler.stats.inc_value("trap/pruned")
+
+    def _drop(self, request: Request, why: str) -> None:
+        self.crawler.stats.inc_value(f"trap/dropped/{why}")
+        log.debug("trap guard (%s): dropping %s", why, request.url)
+
+    def get_processed_request(self, request: Request, response: Response | None
+                              ) -> Request | None:
+        if request.meta.get("dont_trap_check"):
+            return request
+        u = urlparse_cached(request)
+        host, path = u.hostname or "", u.path or "/"
+        segs = [s for s in path.split("/") if s]
+        if self.max_depth and len(segs) > self.max_depth:
+            self._drop(request, "depth")
+            return None
+        if segs and max(segs.count(s) for s in segs) >= 3:
+            self._drop(request, "repeat")
+            return None
+        if self.future_days:
+            for m in _DATE_PATH.finditer(path):
+                y, mo = int(m.group(1)), int(m.group(2) or 1)
+                months_ahead = (y - self.today.tm_year) * 12 + mo - self.today.tm_mon
+                if months_ahead * 30.4 > self.future_days or y < 1990:
+                    self._drop(request, "calendar")
+                    return None
+        if self.calendar_max and _DATE_ONLY.search(path):
+            key = (host, "calendar:" + _DIGITS.sub("0", path))
+            self.templates[key] += 1
+            if self.templates[key] > self.calendar_max:
+                self._drop(request, "calendar")
+                return None
+        if self.template_max:
+            shape = _DIGITS.sub("0", path + ("?" + u.query if u.query else ""))
+            key = (host, shape)
+            if len(self.templates) > self.memory:
+                self._prune()
+            self.templates[key] += 1
+            if self.templates[key] > self.template_max:
+                self._drop(request, "template")
+                return None
+        if self.host_max:
+            self.hosts[host] += 1
+            if self.hosts[host] > self.host_max:
+                self._drop(request, "host_budget")
+                return None
+        return request
+
+
+# --------------------------------------------------------------------------------------
+# Scheduler queue
+# --------------------------------------------------------------------------------------
+
+
+class PoliteDownloaderAwarePriorityQueue(DownloaderAwarePriorityQueue):
+    """Scrapy's downloader-aware queue that skips domains already at their concurrency.
+
+    The stock queue prefers the domain with the fewest active downloads but still hands out
+    requests for busy domains, which then wait in the downloader (counting against
+    ``CONCURRENT_REQUESTS``) behind the domain's delay. Here such requests stay in the
+    scheduler, so the downloader's slots go to other domains: hundreds of sites are crawled
+    side by side while each one sees at most ``CONCURRENT_REQUESTS_PER_DOMAIN`` requests.
+    """
+
+    def __init__(self, crawler: Crawler, *args: Any, **kwargs: Any) -> None:
+        super().__init__(crawler, *args, **kwargs)
+        self._per_slot = max(1, crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 1))
+
+    def _free(self) -> list[tuple[int, str]]:
+        downloader = self._downloader_interface.downloader
+        out = []
+        for active, slot in self._downloader_interface.stats(self.pqueues):
+            s = downloader.slots.get(slot)
+            cap = s.concurrency if s is not None else self._per_slot
+            if active < cap:
+                out.append((active, slot))
+        return out
+
+    def pop(self) -> Request | None:
+        free = self._free()
+        if not free:
+            return None
+        slot = self._next_slot(free, update_state=True)
+        queue = self.pqueues[slot]
+        request = queue.pop()
+        if len(queue) == 0:
+            del self.pqueues[slot]
+            queue.close()
+        return request
+
+    def peek(self) -> Request | None:
+        free = self._free()
+        if not free:
+            return None
+        return self.pqueues[self._next_slot(free, update_state=False)].peek()
+
