@@ -67,6 +67,20 @@ class CrawlSettings(BaseModel):
     proxy: str | None = None
 
 
+class TrainingSettings(BaseModel):
+    """Model training, tracking and promotion."""
+
+    tracking_uri: str | None = Field(None, description="MLflow tracking URI; default SQLite "
+                                     "under <lake>/mlflow")
+    train_months: int = Field(12, ge=2, description="cut-off months of history per training set")
+    calibration_share: float = Field(0.25, gt=0, lt=1, description="latest share of training "
+                                     "months used to calibrate")
+    promotion_metric: str = Field("capture_top10", description="metric the champion gate compares")
+    promotion_margin: float = Field(0.01, ge=0, description="absolute margin a challenger must win by")
+    fit_refresh_months: tuple[int, ...] = Field((1, 4, 7, 10), description="months in which the "
+                                                "quarterly fit model is retrained")
+
+
 class Settings(BaseSettings):
     """All configuration of one propensity installation."""
 
@@ -79,6 +93,7 @@ class Settings(BaseSettings):
     seed: int = Field(42, description="seed for everything that samples")
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)
 
     @field_validator("products", mode="before")
     @classmethod

@@ -1,0 +1,157 @@
+"""Training sets read from the lake's feature and label tables, split by time only.
+
+For a training run "for month M" (the month whose scores the models will produce), the
+backtest month is the latest cut-off whose three-month label window closed before M's
+cut-off: ``B = M - 3``. Models learn only from cut-offs before ``B`` and are judged on
+``B``; the champion is judged on the same rows, so the gate compares like with like.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from propensity.lake import Lake
+from propensity.months import add_months
+from propensity.products import best_customers, eligible_mask
+
+FEATURES = "features"
+LABELS = "labels"
+
+FIT_FAMILIES = ("firm", "ib", "adopt", "agr")
+KEY = ("customer_id", "as_of")
+
+
+class TrainingDataError(ValueError):
+    """The lake does not hold what a training run needs; the message says what is missing."""
+
+
+def feature_months(lake: Lake) -> list[str]:
+    return lake.months(FEATURES)
+
+
+def label_months(lake: Lake) -> list[str]:
+    return lake.months(LABELS)
+
+
+def read_month(lake: Lake, month: str, labels: bool = True) -> pd.DataFrame:
+    """Features of one cut-off, joined with its labels when asked (inner join on the key)."""
+    path = lake.path(FEATURES, month)
+    if not path.exists():
+        raise TrainingDataError(f"no features for {month} at {path}: run "
+                                f"`propensity features --month {month}`")
+    f = pq.read_table(path).to_pandas()
+    if labels:
+        lp = lake.path(LABELS, month)
+        if not lp.exists():
+            raise TrainingDataError(f"no labels for {month} at {lp}: its 3-month window has "
+                                    "not closed, or features were built without labels")
+        lab = pq.read_table(lp).to_pandas()
+        f = f.merge(lab.drop(columns=["as_of"], errors="ignore"), on="customer_id",
+                    how="inner", validate="one_to_one")
+    f["as_of"] = pd.to_datetime(f["as_of"])
+    return f
+
+
+@dataclass
+class Plan:
+    """Which cut-offs a training run for ``month`` uses."""
+
+    month: str
+    backtest: str
+    train: list[str]
+
+
+def plan(lake: Lake, month: str, train_months: int) -> Plan:
+    """Backtest month and training months for a run for ``month`` (time split only)."""
+    have = set(label_months(lake))
+    backtest = add_months(month, -3)
+    if backtest not in have:
+        older = sorted(m for m in have if m < backtest)
+        if not older:
+            raise TrainingDataError(
+                f"training for {month} needs labelled features for {backtest} (the latest "
+                f"cut-off whose 3-month window closed before {month}); the lake has labels for "
+                f"{sorted(have) or 'no month'}")
+        backtest = older[-1]
+    train = [add_months(backtest, -i) for i in range(train_months, 0, -1)]
+    train = [m for m in train if m in have]
+    if len(train) < 2:
+        raise TrainingDataError(f"training for {month} needs at least two labelled cut-offs "
+                                f"before {backtest}; found {train}")
+    return Plan(month, backtest, train)
+
+
+def frame(lake: Lake, months: list[str]) -> pd.DataFrame:
+    """Features and labels of several cut-offs stacked."""
+    return pd.concat([read_month(lake, m) for m in months], ignore_index=True)
+
+
+def feature_columns(df: pd.DataFrame, product: str, kind: str) -> list[str]:
+    """Columns a model of ``kind`` may read for ``product``.
+
+    Intent: firmographics, install base, adoption, agreements, and the product's own
+    win/loss and signals (its topic area and topics). Fit: firmographics, agreements, and install base and
+    adoption of the *other* products (the product's own ownership defines its positives).
+    """
+    cols = [c for c in df.columns if c not in KEY and not c.startswith("label_")]
+    if kind == "intent":
+        return [c for c in cols if _intent_relevant(c, product)]
+    own = (f"ib_{product}_", f"adopt_{product}_")
+    return [c for c in cols if c.split("_", 1)[0] in FIT_FAMILIES and not c.startswith(own)
+            and not (product == "renewal" and c.startswith("agr_"))]
+
+
+SIGNAL_SUMMARY = ("sig_any_seen", "sig_count_90d", "sig_topics_90d")
+
+
+def _intent_relevant(col: str, product: str) -> bool:
+    """Intent reads the whole book, but only its own product's signals and win/loss.
+
+    Signals about topics that point elsewhere are noise for this product; dropping them
+    (and other products' win/loss) improved every backtest we ran.
+    """
+    from propensity.contracts import TOPICS
+
+    family = col.split("_", 1)[0]
+    if family in ("firm", "ib", "adopt", "agr"):
+        return True
+    if family == "wl":
+        return col.startswith(f"wl_{product}_")
+    if family == "sigarea":
+        return col.startswith(f"sigarea_{product}_")
+    if family == "sig":
+        topics = [t.id for t in TOPICS if product in t.product_areas]
+        return col in SIGNAL_SUMMARY or any(col.startswith(f"sig_{t}_") for t in topics)
+    return False
+
+
+def intent_set(df: pd.DataFrame, product: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Eligible rows, their labels and their cut-off times."""
+    m = eligible_mask(df, product)
+    sub = df[m]
+    return sub, sub[f"label_{product}"].astype(bool).to_numpy(), sub["as_of"].to_numpy()
+
+
+def fit_set(df: pd.DataFrame, product: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every row, labelled 1 when it is among the product's best customers (PU positives)."""
+    return df, best_customers(df, product).astype(int)
+
+
+def data_hash(lake: Lake, months: list[str]) -> str:
+    """SHA-256 over the feature and label files a run read (lineage)."""
+    h = hashlib.sha256()
+    for m in sorted(months):
+        for table in (FEATURES, LABELS):
+            p = lake.path(table, m)
+            for f in sorted(Path(p).glob("*.parquet")) if p.exists() else []:
+                h.update(f"{table}/{m}/{f.name}".encode())
+                with open(f, "rb") as fh:
+                    for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                        h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,233 @@
+"""scikit-learn estimators for the two model kinds.
+
+- :class:`PULookalikeClassifier` (fit): positive-unlabeled learning. The vendor knows its best
+  customers of a product (positives) but not who else would be a good customer: everyone
+  else is *unlabeled*, not negative. Following Elkan & Noto (2008), a classifier ``g`` learns
+  labelled-vs-unlabeled; on held-out positives ``c = E[g(x) | labelled]`` estimates the label
+  frequency, and ``p(good | x) = g(x) / c`` (clipped to [0, 1]) ranks lookalikes.
+- :class:`TimeCalibratedClassifier` (intent): a LightGBM classifier whose probabilities are
+  calibrated on the *latest* time slice of the training data (never a random split), with
+  isotonic regression when the slice has enough positives and a Platt sigmoid otherwise.
+
+Both follow the estimator API: parameters stored in ``__init__``, ``fit`` validates and
+returns ``self``, learned state ends in ``_``, ``predict_proba`` returns two columns in [0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+DEFAULT_LGBM: dict[str, Any] = {
+    "n_estimators": 300,
+    "learning_rate": 0.03,
+    "num_leaves": 15,
+    "min_child_samples": 40,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "reg_lambda": 1.0,
+    "verbose": -1,
+}
+
+
+def default_lgbm(random_state: int = 0, n_jobs: int = 2, **overrides: Any) -> Any:
+    """A LightGBM classifier with defaults that work without tuning on propensity data."""
+    from lightgbm import LGBMClassifier
+
+    return LGBMClassifier(**{**DEFAULT_LGBM, "random_state": random_state, "n_jobs": n_jobs,
+                             **overrides})
+
+
+def _validate(est: BaseEstimator, X: Any, y: Any = None, reset: bool = True) -> Any:
+    """Validate at the boundary, keeping pandas frames (LightGBM reads their categories)."""
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):
+        # pandas input: check shape/feature names through sklearn, keep the frame itself
+        validate_data(est, X, reset=reset, skip_check_array=True)
+        if y is None:
+            return X
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+        return X, y
+    if y is None:
+        return validate_data(est, X, reset=reset, ensure_all_finite="allow-nan")
+    return validate_data(est, X, y, reset=reset, ensure_all_finite="allow-nan")
+
+
+def _check_fit_input(est: BaseEstimator, X: Any, y: Any) -> tuple[Any, np.ndarray]:
+    if y is None:
+        raise ValueError(f"{type(est).__name__} requires y to be passed, but the target y is None")
+    X, y = _validate(est, X, y)
+    check_classification_targets(y)
+    est.classes_ = np.unique(y)
+    if len(est.classes_) != 2:
+        raise ValueError(f"Only binary classification is supported. {type(est).__name__}: y has "
+                         f"{len(est.classes_)} class(es) ({est.classes_[:5].tolist()})")
+    return X, y
+
+
+def _binary_tags(tags: Any) -> Any:
+    tags.classifier_tags.multi_class = False
+    tags.input_tags.allow_nan = True
+    return tags
+
+
+class PULookalikeClassifier(ClassifierMixin, BaseEstimator):
+    """Lookalike scoring from positives and unlabeled rows (Elkan & Noto estimator).
+
+    Parameters
+    ----------
+    estimator : classifier with ``predict_proba``, default LightGBM with :data:`DEFAULT_LGBM`
+    holdout : share of labelled positives held out to estimate the label frequency ``c``
+    random_state : seed of the holdout split and of the default estimator
+    """
+
+    def __init__(self, estimator: Any = None, holdout: float = 0.2, random_state: int = 0) -> None:
+        self.estimator = estimator
+        self.holdout = holdout
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> PULookalikeClassifier:
+        """``y`` is 1 for labelled positives (best customers), 0 for unlabeled rows."""
+        X, y = _check_fit_input(self, X, y)
+        yb = (y == self.classes_[1]).astype(int)
+        rng = np.random.default_rng(self.random_state)
+        pos = np.flatnonzero(yb == 1)
+        n_hold = int(round(self.holdout * len(pos)))
+        hold = rng.choice(pos, size=n_hold, replace=False) if 0 < n_hold < len(pos) else pos[:0]
+        train = np.ones(len(yb), bool)
+        train[hold] = False
+        base = self.estimator if self.estimator is not None else default_lgbm(self.random_state)
+        self.estimator_ = clone(base)
+        Xt = X.iloc[train] if hasattr(X, "iloc") else X[train]
+        self.estimator_.fit(Xt, yb[train])
+        if len(hold):
+            Xh = X.iloc[hold] if hasattr(X, "iloc") else X[hold]
+            g = self.estimator_.predict_proba(Xh)[:, 1]
+        else:  # too few positives to hold any out: estimate c on the training positives
+            Xp = X.iloc[pos] if hasattr(X, "iloc") else X[pos]
+            g = self.estimator_.predict_proba(Xp)[:, 1]
+        self.c_ = float(np.clip(np.mean(g), 1e-6, 1.0)) if len(g) else 1.0
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Columns: [1 - p, p] with p = g(x) / c clipped to [0, 1]."""
+        check_is_fitted(self)
+        X = _validate(self, X, reset=False)
+        p = np.clip(self.estimator_.predict_proba(X)[:, 1] / self.c_, 0.0, 1.0)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        p = self.predict_proba(X)[:, 1]
+        return self.classes_[(p >= 0.5).astype(int)]
+
+    def __sklearn_tags__(self) -> Any:
+        return _binary_tags(super().__sklearn_tags__())
+
+
+class TimeCalibratedClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier calibrated on the latest time slice of its training data.
+
+    ``fit(X, y, sample_time=t)`` trains the base estimator on rows whose time is before the
+    last ``calibration_share`` of distinct times and fits the calibrator on that later
+    slice; the final base model is then refitted on all rows when ``refit`` is True.
+    Without ``sample_time`` the rows are taken to be in time order.
+
+    Parameters
+    ----------
+    estimator : base classifier, default LightGBM with :data:`DEFAULT_LGBM`
+    calibration_share : share of the latest distinct times used to calibrate
+    method : "sigmoid" (Platt scaling, the default: strictly monotone, so the ranking and
+        every ranking metric are exactly those of the base model), "isotonic" (a step
+        function: it ties many rows and measurably lowered top-10% capture in our
+        backtests), or "auto" (isotonic with >= ``min_isotonic_positives`` positives)
+    refit : refit the base model on all rows after calibrating, so the latest months also
+        teach the ranking (default; the calibration map then applies to a model trained on
+        a little more data, which the backtest's Brier score checks)
+    """
+
+    def __init__(self, estimator: Any = None, calibration_share: float = 0.25,
+                 method: str = "sigmoid", refit: bool = True, min_isotonic_positives: int = 50,
+                 random_state: int = 0) -> None:
+        self.estimator = estimator
+        self.calibration_share = calibration_share
+        self.method = method
+        self.refit = refit
+        self.min_isotonic_positives = min_isotonic_positives
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any, sample_time: Any = None) -> TimeCalibratedClassifier:
+        X, y = _check_fit_input(self, X, y)
+        yb = (y == self.classes_[1]).astype(int)
+        n = len(yb)
+        t = np.arange(n) if sample_time is None else np.asarray(sample_time)
+        if len(t) != n:
+            raise ValueError(f"sample_time has {len(t)} values for {n} rows")
+        times = np.unique(t)
+        k = max(1, int(round(self.calibration_share * len(times))))
+        if len(times) < 2:
+            raise ValueError("time-calibration needs at least two distinct sample times")
+        k = min(k, len(times) - 1)
+        self.calibration_from_ = times[-k]
+        cal = t >= self.calibration_from_
+        base = self.estimator if self.estimator is not None else default_lgbm(self.random_state)
+        self.estimator_ = clone(base)
+        sel = (lambda m: X.iloc[m]) if hasattr(X, "iloc") else (lambda m: X[m])
+        if yb[~cal].sum() == 0 or yb[~cal].sum() == (~cal).sum():
+            raise ValueError("the training slice before the calibration slice has one class only")
+        self.estimator_.fit(sel(~cal), yb[~cal])
+        raw = self.estimator_.predict_proba(sel(cal))[:, 1]
+        self.calibrator_ = _fit_calibrator(raw, yb[cal], self.method, self.min_isotonic_positives)
+        self.method_ = type(self.calibrator_).__name__
+        if self.refit:
+            self.estimator_ = clone(base).fit(X, yb)
+        return self
+
+    def predict_raw(self, X: Any) -> np.ndarray:
+        """The base model's uncalibrated score (for explanations and diagnostics)."""
+        check_is_fitted(self, "calibrator_")
+        return self.estimator_.predict_proba(_validate(self, X, reset=False))[:, 1]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        raw = self.predict_raw(X)  # checks fitted-ness before touching the calibrator
+        p = np.clip(self.calibrator_.predict(raw), 0.0, 1.0)
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        p = self.predict_proba(X)[:, 1]
+        return self.classes_[(p >= 0.5).astype(int)]
+
+    def __sklearn_tags__(self) -> Any:
+        return _binary_tags(super().__sklearn_tags__())
+
+
+class _Sigmoid:
+    """Platt scaling on the logit of the raw score."""
+
+    def __init__(self, a: float, b: float) -> None:
+        self.a, self.b = a, b
+
+    def predict(self, s: np.ndarray) -> np.ndarray:
+        z = np.log(np.clip(s, 1e-9, 1 - 1e-9) / (1 - np.clip(s, 1e-9, 1 - 1e-9)))
+        return 1.0 / (1.0 + np.exp(-(self.a * z + self.b)))
+
+
+def _fit_calibrator(raw: np.ndarray, y: np.ndarray, method: str, min_pos: int) -> Any:
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+
+    if method not in ("auto", "isotonic", "sigmoid"):
+        raise ValueError(f"method must be auto, isotonic or sigmoid, got {method!r}")
+    use_iso = method == "isotonic" or (method == "auto" and y.sum() >= min_pos)
+    if use_iso:
+        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+    z = np.log(np.clip(raw, 1e-9, 1 - 1e-9) / (1 - np.clip(raw, 1e-9, 1 - 1e-9)))
+    if y.min() == y.max():  # degenerate slice: keep the raw scale, shifted to the slice rate
+        return _Sigmoid(1.0, float(np.log((y.mean() + 1e-6) / (1 - y.mean() + 1e-6))))
+    lr = LogisticRegression(C=1e4).fit(z.reshape(-1, 1), y)
+    return _Sigmoid(float(lr.coef_[0, 0]), float(lr.intercept_[0]))
