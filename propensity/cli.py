@@ -6,7 +6,11 @@ from pathlib import Path
 
 import typer
 
+from crawlers.cli import app as crawlers_app
+from crawlers.cli import crawl
+from features.cli import app as features_app
 from sandbox.cli import app as sandbox_app
+from training.cli import experiment, models_app, train
 
 app = typer.Typer(
     name="propensity",
@@ -16,6 +20,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(sandbox_app, name="sandbox")
+app.command("crawl")(crawl)
+app.add_typer(crawlers_app, name="crawler", help="Crawler tools: quality against the sandbox "
+              "truth, publishing a staged crawl.")
+app.add_typer(features_app, name="features")
+app.command("train")(train)
+app.command("experiment")(experiment)
+app.add_typer(models_app, name="models")
 
 
 @app.command()
