@@ -467,13 +467,19 @@ class PageContent:
         return "\n".join([self.title, *self.blocks]) if self.title else "\n".join(self.blocks)
 
 
-def parse_html(text: str) -> lxml.html.HtmlElement:
-    """Parse an HTML document leniently (never raises on odd markup)."""
+def clean_markup(text: str) -> str:
+    """``text`` ready for libxml2: on very large pages, comments are dropped (libxml2 gives
+    up on long runs of them, and a padding comment cut short, without ``-->``, would
+    swallow the rest of the page; what follows it is kept instead)."""
     if len(text) > 300_000 and "<!--" in text:
-        # padded pages: libxml2 gives up on long comment runs, and a padding comment cut
-        # short (no "-->") would swallow the page; keep what follows it instead
         text = _COMMENT.sub("", text)
         text = _OPEN_COMMENT.sub("", text)
+    return text
+
+
+def parse_html(text: str) -> lxml.html.HtmlElement:
+    """Parse an HTML document leniently (never raises on odd markup)."""
+    text = clean_markup(text)
     if not text.strip():
         text = "<html></html>"
     try:

@@ -36,6 +36,18 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# Shared platforms (a press wire, a forum, a social API) take more load than a small company
+# site: their spiders apply these on top (custom_settings), at most ~10 requests a second.
+SHARED_PLATFORM_POLITENESS = {
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "DOWNLOAD_DELAY": 0.1,
+    "AUTOTHROTTLE_START_DELAY": 0.1,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 8.0,
+    "DEPTH_LIMIT": 0,  # listings paginate deep; the feeds' ends bound them
+    "CRAWL_TRAP_TEMPLATE_MAX": 0,
+    "CRAWL_TRAP_CALENDAR_MAX": 0,
+    "CRAWL_MAX_REQUESTS_PER_HOST": 0,
+}
 # Many domains side by side, each politely: see PoliteDownloaderAwarePriorityQueue.
 SCHEDULER_PRIORITY_QUEUE = "crawlers.middlewares.PoliteDownloaderAwarePriorityQueue"
 

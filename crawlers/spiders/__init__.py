@@ -19,18 +19,10 @@ from twisted.python.failure import Failure
 from crawlers.extract import Extractor, TopicHit, load_taxonomy
 from crawlers.items import PageDoneItem, SignalItem
 from crawlers.jobs import now_utc
+from crawlers.settings import SHARED_PLATFORM_POLITENESS
 
-# Shared platforms (a press wire, a forum, a social API) take more load than a small
-# company site; AutoThrottle still slows down when they do.
-SHARED_SOURCE_SETTINGS: dict[str, Any] = {
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "DOWNLOAD_DELAY": 0.1,  # at most ~10 requests a second
-    "AUTOTHROTTLE_START_DELAY": 0.1,
-    "AUTOTHROTTLE_TARGET_CONCURRENCY": 8.0,
-    "DEPTH_LIMIT": 0,  # listings paginate deep; the feeds' ends bound them
-    "CRAWL_TRAP_TEMPLATE_MAX": 0,
-    "CRAWL_MAX_REQUESTS_PER_HOST": 0,
-}
+# Politeness of shared platforms lives with the rest in settings.py.
+SHARED_SOURCE_SETTINGS: dict[str, Any] = dict(SHARED_PLATFORM_POLITENESS)
 
 
 class BaseSpider(scrapy.Spider):

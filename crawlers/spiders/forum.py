@@ -16,7 +16,7 @@ from lxml.html import HtmlElement
 from scrapy.http import HtmlResponse, Response
 
 from crawlers.config import entry_urls
-from crawlers.extract import page_content, parse_date, parse_html, published_date
+from crawlers.extract import clean_markup, page_content, parse_date, parse_html, published_date
 from crawlers.resolve import domains_in
 from crawlers.spiders import SHARED_SOURCE_SETTINGS, BaseSpider, next_page_url
 
@@ -92,9 +92,10 @@ class ForumSpider(BaseSpider):
         if not isinstance(response, HtmlResponse):
             return
         host = urlparse(response.url).hostname
+        sel = scrapy.Selector(text=clean_markup(response.text))
         n = 0
-        for a in response.css("a.title, a.topic-title, a.thread-title, a[class*=topic], "
-                              "a[class*=thread], table a, h2 a, h3 a"):
+        for a in sel.css("a.title, a.topic-title, a.thread-title, a[class*=topic], "
+                         "a[class*=thread], table a, h2 a, h3 a"):
             href = a.attrib.get("href")
             if not href:
                 continue
@@ -110,7 +111,7 @@ class ForumSpider(BaseSpider):
                                  meta={"resumable": True, "lastmod": last_activity(a)})
         if not n:
             return  # past the last page
-        nxt = response.css("a[rel=next]::attr(href), link[rel=next]::attr(href)").get()
+        nxt = sel.css("a[rel=next]::attr(href), link[rel=next]::attr(href)").get()
         for url in {urljoin(response.url, nxt) if nxt else None, next_page_url(response.url)}:
             if url:  # the linked next page, and the ?page=N+1 one in case the link is broken
                 yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
