@@ -49,8 +49,7 @@ def crawl(
 ) -> None:
     """Crawl the web into signals/month=M.
 
-    Company sites, the press wire, the forum and the social stream; a killed crawl resumes
-    when run again.
+    Company sites, press wire, forum and social stream; a killed crawl resumes when rerun.
     """
     from crawlers.run import run_crawl
     from propensity.settings import load_settings

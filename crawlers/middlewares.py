@@ -3,7 +3,9 @@
 Downloader middlewares (request order):
 
 - :class:`SkipDoneMiddleware` (50): on a resumed job, pages already stored are not fetched;
-- :class:`ProxyMiddleware` (100): every request goes through ``CRAWL_PROXY``;
+- :class:`ProxyMiddleware` (90): every request goes through ``CRAWL_PROXY``;
+- :class:`BoundedRobotsTxtMiddleware` (100, replaces Scrapy's): robots.txt obeyed, with the
+  parsers of the most recent hosts only kept in memory;
 - :class:`EncodingFixMiddleware` (580): a body labelled UTF-8 that is not UTF-8 is read as
   Windows-1252 (the usual mislabel);
 - :class:`BackoffRetryMiddleware` (550, replaces Scrapy's): retries 5xx and timeouts with
@@ -31,13 +33,15 @@ import sqlite3
 import threading
 import time
 import zlib
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Headers, Response, TextResponse
@@ -46,6 +50,7 @@ from scrapy.responsetypes import responsetypes
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from crawlers.config import crawl_job, crawl_proxy, crawl_state_dir
 
@@ -92,6 +97,39 @@ class SkipDoneMiddleware:
         if request.meta.get("resumable") and request.url in self.done:
             self.crawler.stats.inc_value("resume/skipped_pages")
             raise IgnoreRequest(f"already stored: {request.url}")
+
+
+class _RecentParsers(OrderedDict):
+    """robots.txt parsers of the most recently used ``maxsize`` hosts (pending fetches are
+    never evicted). A host evicted and met again gets its robots.txt from the HTTP cache."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__()
+        self.maxsize = maxsize
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        self.move_to_end(key)
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        if len(self) > self.maxsize:
+            for old in list(islice(self.keys(), 8)):
+                if len(self) <= self.maxsize:
+                    break
+                if not isinstance(super().__getitem__(old), Deferred):
+                    del self[old]
+
+
+class BoundedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware keeping at most ``ROBOTSTXT_CACHE_SIZE`` parsers, so
+    memory stays flat on crawls of many thousands of sites."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._parsers = _RecentParsers(crawler.settings.getint("ROBOTSTXT_CACHE_SIZE", 2000))
 
 
 class EncodingFixMiddleware:
@@ -360,8 +398,8 @@ class TrapGuardMiddleware(BaseSpiderMiddleware):
         self.template_max = s.getint("CRAWL_TRAP_TEMPLATE_MAX", 60)
         self.calendar_max = s.getint("CRAWL_TRAP_CALENDAR_MAX", 8)
         self.host_max = s.getint("CRAWL_MAX_REQUESTS_PER_HOST", 0)
-        self.memory = s.getint("CRAWL_TRAP_MEMORY", 100_000)
-        self.templates: dict[tuple[str, str], int] = defaultdict(int)
+        self.memory = s.getint("CRAWL_TRAP_MEMORY", 20_000)
+        self.templates: dict[int, int] = defaultdict(int)
         self.hosts: dict[str, int] = defaultdict(int)
         self.today = time.gmtime()
 
@@ -405,14 +443,14 @@ class TrapGuardMiddleware(BaseSpiderMiddleware):
                     self._drop(request, "calendar")
                     return None
         if self.calendar_max and _DATE_ONLY.search(path):
-            key = (host, "calendar:" + _DIGITS.sub("0", path))
+            key = hash((host, "calendar:" + _DIGITS.sub("0", path)))
             self.templates[key] += 1
             if self.templates[key] > self.calendar_max:
                 self._drop(request, "calendar")
                 return None
         if self.template_max:
             shape = _DIGITS.sub("0", path + ("?" + u.query if u.query else ""))
-            key = (host, shape)
+            key = hash((host, shape))  # an int: 70 bytes per shape instead of 220
             if len(self.templates) > self.memory:
                 self._prune()
             self.templates[key] += 1

@@ -19,6 +19,7 @@ USER_AGENT = ("Mozilla/5.0 (compatible; PropensityBot/0.1; "
               "+https://github.com/propensity-platform/propensity/blob/main/crawlers/README.md)")
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_USER_AGENT = "PropensityBot"
+ROBOTSTXT_CACHE_SIZE = 2000  # parsed robots.txt files kept in memory (most recent hosts)
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "en",
@@ -77,8 +78,10 @@ REACTOR_THREADPOOL_MAXSIZE = 20
 
 # -- components ---------------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.middlewares.BoundedRobotsTxtMiddleware": 100,
     "crawlers.middlewares.SkipDoneMiddleware": 50,
-    "crawlers.middlewares.ProxyMiddleware": 100,
+    "crawlers.middlewares.ProxyMiddleware": 90,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
     "crawlers.middlewares.EncodingFixMiddleware": 580,

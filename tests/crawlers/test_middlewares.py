@@ -132,6 +132,22 @@ def test_wire_stats_ignore_cache_hits(tmp_path: Path) -> None:
     assert st["wire/response_bytes"] < 100
 
 
+def test_robots_parsers_are_bounded() -> None:
+    from twisted.internet.defer import Deferred
+
+    from crawlers.middlewares import _RecentParsers
+
+    p = _RecentParsers(3)
+    pending = Deferred()
+    p["a"] = pending
+    for host in "bcde":
+        p[host] = object()
+    assert list(p) == ["a", "d", "e"]  # a pending fetch is never evicted
+    _ = p["d"]  # a host just used stays
+    p["f"] = object()
+    assert list(p) == ["a", "d", "f"]
+
+
 def test_proxy(tmp_path: Path) -> None:
     mw = ProxyMiddleware.from_crawler(crawler(tmp_path, CRAWL_PROXY="http://127.0.0.1:9"))
     req = Request("http://a.com/")
