@@ -395,3 +395,167 @@ def parse_products(value: str | Iterable[str] | None) -> tuple[str, ...]:
         return PRODUCTS
     items = value.split(",") if isinstance(value, str) else list(value)
     return tuple(check_product(p.strip()) for p in items if p.strip())
+
+
+# --------------------------------------------------------------------------------------
+# Scores and reports (scoring's output, serving's input)
+# --------------------------------------------------------------------------------------
+
+#: Solution-area label of each product, as partners' spreadsheets name the columns
+#: (``<Area>Fit``, ``<Area>Intent``, ``<Area>Cluster``...).
+AREAS: dict[str, str] = {
+    "azure": "Azure",
+    "m365": "M365",
+    "copilot": "Copilot",
+    "d365_bc": "D365BC",
+    "d365_sales_pro": "D365SP",
+    "power_apps": "PowerApps",
+    "surface": "Surface",
+    "security_e5": "Security",
+    "renewal": "Renewal",
+}
+
+CLASSES: tuple[str, ...] = ("High", "Medium", "Low", "Very low")
+CLUSTERS: tuple[str, ...] = ("Act now", "Evaluate", "Nurture", "Educate")
+#: The cluster of a customer that cannot buy the product this month (it owns it, or, for
+#: renewal, has no agreement ending within 90 days). Such rows keep their fit score.
+NOT_ELIGIBLE = "Not eligible"
+
+SCORES = TableContract(
+    "scores",
+    "scores",
+    (
+        Column("month", S, "the scoring month (YYYY-MM); features use what was known before "
+               "its first day"),
+        Column("customer_id", S, "customer"),
+        Column("product", S, "product identifier"),
+        Column("eligible", B, "whether the customer can buy the product this month"),
+        Column("fit_probability", F, "lookalike probability of being among the product's "
+               "best customers"),
+        Column("fit_score", INT, "0-100: percentile of fit_probability among every customer "
+               "scored this month"),
+        Column("fit_class", S, "High (75-100), Medium (55-74), Low (30-54), Very low (0-29)"),
+        Column("probability", F, "calibrated probability of buying in the next 3 months; null "
+               "when not eligible", nullable=True),
+        Column("intent_score", INT, "0-100: percentile of probability among the eligible "
+               "customers scored this month; null when not eligible", nullable=True),
+        Column("intent_class", S, "class of intent_score; null when not eligible",
+               nullable=True),
+        Column("cell", S, "intent letter (A High .. D Very low) + fit digit (1 High .. 4 Very "
+               "low); null when not eligible", nullable=True),
+        Column("cluster", S, "Act now, Evaluate, Nurture, Educate (by intent letter, "
+               "configurable), or 'Not eligible'"),
+        Column("deal_size_usd", F, "expected deal size for this product and subsegment, USD"),
+        Column("expected_revenue_usd", F, "probability x deal_size_usd (0 when not eligible)"),
+        Column("fit_reasons", pa.list_(pa.string()), "three plain-word reasons for the fit "
+               "score, strongest first"),
+        Column("intent_reasons", pa.list_(pa.string()), "three plain-word reasons for the "
+               "intent score, strongest first; an intent reason names its evidence"),
+        Column("evidence_url", S, "source URL of the strongest signal behind the intent",
+               nullable=True),
+        Column("evidence_date", D, "published date of that signal", nullable=True),
+        Column("previous_cell", S, "the cell last month; null when not scored then",
+               nullable=True),
+        Column("cell_change", S, "new, up, down, same, or left/entered eligibility"),
+        Column("cell_change_reason", S, "why the cell moved, in plain words"),
+        Column("fit_model_version", S, "registry version of the fit model"),
+        Column("intent_model_version", S, "registry version of the intent model",
+               nullable=True),
+    ),
+    key=("customer_id", "product"),
+    monthly=True,
+    description="One row per customer and product for a scoring month: scores, classes, "
+    "matrix cell, cluster, revenue and reasons.",
+)
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """One downloadable report: the products whose propensity it shows and its cohorts."""
+
+    id: str
+    title: str
+    products: tuple[str, ...]
+    cohorts: tuple[str, ...]
+    adoption: tuple[str, ...] = ()
+
+
+PARTNER_COLUMNS: tuple[str, ...] = ("GlobalID", "PartnerName")
+FIRMOGRAPHIC_COLUMNS: tuple[str, ...] = (
+    "CustomerID", "AccountName", "Domain", "DUNSNumber", "OrgSize", "City", "State",
+    "PostalCode", "Country", "Industry", "Vertical", "Segment", "SubSegment",
+)
+SUMMARY_COLUMNS: tuple[str, ...] = ("SMCTypeSummary", "HasEA", "HasOpen", "HasAWS",
+                                    "HasGoogle")
+#: Per product, in this order, after the cohorts: ``<Area><suffix>``.
+PROPENSITY_SUFFIXES: tuple[str, ...] = (
+    "Fit", "Intent", "FitClass", "IntentClass", "Cell", "Cluster", "Probability",
+    "PotentialRevenue", "SignalExplanation", "FitExplanation", "EvidenceURL", "CellChange",
+)
+ADOPTION_SUFFIXES: tuple[str, ...] = ("Status", "Seats", "DeploymentPct", "UsagePct",
+                                      "DeploymentBand", "UsageBand")
+RENEWAL_COLUMNS: tuple[str, ...] = ("AgreementID", "AgreementEndDate", "RevenueDivision",
+                                    "ExpiringRevenue")
+TRAILER_COLUMNS: tuple[str, ...] = ("PotentialRevenue", "ReportMonth")
+
+REPORT_SPECS: dict[str, ReportSpec] = {
+    "agreement_renewal": ReportSpec(
+        "agreement_renewal", "Agreement renewal", ("renewal",),
+        ("RenewalAutoRenewing", "RenewalAtRisk")),
+    "azure": ReportSpec(
+        "azure", "Azure propensity", ("azure",), ("AzureNoConsumptionHasM365",)),
+    "d365": ReportSpec(
+        "d365", "D365 propensity", ("d365_bc", "d365_sales_pro", "power_apps"),
+        ("D365BCOnPremERP", "D365SalesProNoCRM", "PowerAppsCompetingPlatform"),
+        ("d365_bc", "d365_sales_pro", "power_apps")),
+    "m365": ReportSpec(
+        "m365", "M365 propensity", ("m365", "copilot"),
+        ("M365MigrateOnPremises", "M365MigrateDark", "M365CrossSellSolution",
+         "M365CrossSellSeats", "M365Copilot", "HasCopilot"),
+        ("m365", "copilot")),
+    "security": ReportSpec(
+        "security", "Security propensity", ("security_e5",), ("SecurityM365ToE5",),
+        ("m365", "security_e5")),
+    "surface": ReportSpec(
+        "surface", "Surface propensity", ("surface",),
+        ("SurfaceAcquire1to49", "SurfaceAcquire50Plus", "SurfaceUpsell1to24",
+         "SurfaceUpsell25Plus")),
+}
+
+
+def report_columns(report: str) -> list[str]:
+    """The columns of ``report`` in their published order (DOMAIN.md section 4).
+
+    Partner, firmographics, SMB type summary and flags, cohorts (Yes/No), adoption of the
+    report's subscription products, then the propensity block of each product; the renewal
+    report adds every other area's cluster and the agreement columns; every report ends with
+    the total potential revenue (the default sort) and the month.
+    """
+    spec = REPORT_SPECS[report]
+    cols = [*PARTNER_COLUMNS, *FIRMOGRAPHIC_COLUMNS, *SUMMARY_COLUMNS, *spec.cohorts]
+    for p in spec.adoption:
+        cols += [f"{AREAS[p]}{s}" for s in ADOPTION_SUFFIXES]
+    for p in spec.products:
+        cols += [f"{AREAS[p]}{s}" for s in PROPENSITY_SUFFIXES]
+    if report == "agreement_renewal":
+        cols += [f"{AREAS[p]}Cluster" for p in PRODUCTS if p != "renewal"]
+        cols += list(RENEWAL_COLUMNS)
+    return cols + list(TRAILER_COLUMNS)
+
+
+def report_numeric_columns(report: str) -> list[str]:
+    """Numeric columns of ``report`` (scores, probabilities, revenue, percentages, seats).
+
+    They stay numbers in Parquet and CSV; every other column is text, and the flag columns
+    (:func:`report_flag_columns`) hold "Yes" or "No".
+    """
+    numeric = ("Fit", "Intent", "Probability", "PotentialRevenue", "Seats", "DeploymentPct",
+               "UsagePct", "ExpiringRevenue")
+    flags = set(report_flag_columns(report))
+    return [c for c in report_columns(report) if c.endswith(numeric) and c not in flags
+            and not c.endswith(("FitClass", "IntentClass"))]
+
+
+def report_flag_columns(report: str) -> list[str]:
+    """Yes/No columns of ``report``: licensing and competitor flags, and its cohorts."""
+    return ["HasEA", "HasOpen", "HasAWS", "HasGoogle", *REPORT_SPECS[report].cohorts]
