@@ -81,6 +81,29 @@ class TrainingSettings(BaseModel):
                                                 "quarterly fit model is retrained")
 
 
+class EvaluationSettings(BaseModel):
+    """Backtests, cluster verification and drift: what counts as enough volume and as drift."""
+
+    experiment: str = Field("propensity-evaluation", description="MLflow experiment of "
+                            "evaluation runs (never moves a champion alias)")
+    confidence: float = Field(0.95, gt=0, lt=1, description="level of every confidence interval")
+    min_cluster_rows: int = Field(50, ge=1, description="customers a cluster needs in a replay "
+                                  "to take part in the cluster-order check")
+    min_product_buyers: int = Field(30, ge=1, description="buyers a product needs in a replay "
+                                    "for its cluster order to be checked")
+    psi_warn: float = Field(0.1, ge=0, description="PSI from which a shift is reported as moderate")
+    psi_alert: float = Field(0.25, ge=0, description="PSI from which a shift is flagged")
+    top_features: int = Field(10, ge=1, description="features (by model importance) whose PSI "
+                              "is tracked")
+    no_signal_share_max: float = Field(0.8, ge=0, le=1, description="flag a month when more "
+                                       "companies than this have no signal in 90 days")
+    coverage_change_max: float = Field(0.3, ge=0, description="flag a relative change of signals "
+                                       "per company larger than this between months")
+    label_lag_max_months: int = Field(4, ge=0, description="flag when the newest labelled "
+                                      "cut-off is more than this many months behind the newest "
+                                      "features")
+
+
 class Settings(BaseSettings):
     """All configuration of one propensity installation."""
 
@@ -94,6 +117,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
+    evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
 
     @field_validator("products", mode="before")
     @classmethod
