@@ -104,6 +104,26 @@ class EvaluationSettings(BaseModel):
                                       "features")
 
 
+class ServingSettings(BaseModel):
+    """The partner-facing HTTP service: limits, key store and workers."""
+
+    keys_db: Path | None = Field(None, description="SQLite file of hashed API keys; default "
+                                 "<lake>/serving/keys.sqlite")
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="largest request body of a "
+                                "JSON endpoint; larger bodies get 413")
+    max_upload_bytes: int = Field(20_000_000, ge=1024, description="largest CRM upload (the "
+                                  "CSV text in the request body); larger gets 413")
+    max_upload_rows: int = Field(200_000, ge=1, description="most CRM accounts in one upload")
+    max_lookup_ids: int = Field(10_000, ge=1, description="most customer ids in one look-up")
+    fuzzy_min_score: float = Field(88.0, ge=0, le=100, description="lowest rapidfuzz score "
+                                   "(0-100) for a fuzzy name match")
+    workers: int = Field(1, ge=1, description="server worker processes")
+    threads: int = Field(8, ge=1, description="threads per worker for blocking endpoints "
+                         "(downloads, matching, on-demand scoring)")
+    reload_check_seconds: float = Field(1.0, ge=0, description="how often, at most, the "
+                                        "published index's mtime is checked")
+
+
 class Settings(BaseSettings):
     """All configuration of one propensity installation."""
 
@@ -118,6 +138,7 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
+    serving: ServingSettings = Field(default_factory=ServingSettings)
 
     @field_validator("products", mode="before")
     @classmethod
