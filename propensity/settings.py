@@ -95,7 +95,7 @@ class EvaluationSettings(BaseModel):
     psi_alert: float = Field(0.25, ge=0, description="PSI from which a shift is flagged")
     top_features: int = Field(10, ge=1, description="features (by model importance) whose PSI "
                               "is tracked")
-    no_signal_share_max: float = Field(0.8, ge=0, le=1, description="flag a month when more "
+    no_signal_share_max: float = Field(0.9, ge=0, le=1, description="flag a month when more "
                                        "companies than this have no signal in 90 days")
     coverage_change_max: float = Field(0.3, ge=0, description="flag a relative change of signals "
                                        "per company larger than this between months")
