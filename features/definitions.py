@@ -79,7 +79,9 @@ POINT_IN_TIME: tuple[tuple[str, str], ...] = (
      "is before it, otherwise the opportunity was open at the cut-off"),
     ("signals", "`observed_at` before the cut-off, deduplicated by `signal_id` keeping the "
      "earliest observation, and `published_at` before the cut-off; a signal is dated by "
-     "`published_at` (the day it was observed when null); partitions after M are not read"),
+     "`published_at` (the day it was observed when null); partitions after M are not read, "
+     "and the crawl for month P (partition `month=P`) counts as observed just before P's "
+     "cut-off whatever day it ran: it is the web as of that cut-off"),
 )
 
 _EPOCH = dt.date(1970, 1, 1)
@@ -454,9 +456,16 @@ def dedupe_signals(signals: ir.Table, asof: AsOf) -> ir.Table:
     dated on or after the cut-off are dropped, and ``age`` is the days from that date to the
     cut-off.
     """
-    s = signals.filter(signals.observed_at < asof.timestamp).select(
-        "signal_id", "customer_id", "topic", "source", "observed_at", "confidence",
-        day=ibis.coalesce(signals.published_at, signals.observed_at.date()))
+    obs = signals.observed_at
+    if "month" in signals.columns:
+        # the crawl for month P reads the web as of P's cut-off, whatever day it ran (the
+        # monthly job crawls on the 25th): its observations count at that cut-off
+        part_cut = (signals.month + "-01").cast("date").cast("timestamp")
+        obs = ibis.least(obs, part_cut - ibis.interval(hours=1))
+    s = signals.mutate(_obs=obs)
+    s = s.filter(s._obs < asof.timestamp).select(
+        "signal_id", "customer_id", "topic", "source", "confidence", observed_at=s._obs,
+        day=ibis.coalesce(s.published_at, s._obs.date()))
     w = ibis.window(group_by=s.signal_id, order_by=[s.observed_at, s.confidence.desc(), s.day])
     d = s.mutate(_rank=ibis.row_number().over(w))
     d = d.filter((d._rank == 0) & (d.day < asof.date))

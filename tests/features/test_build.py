@@ -253,3 +253,27 @@ def test_a_failed_build_leaves_the_previous_table_in_place(market, tmp_path):
     assert sorted(p.name for p in lake.path("features", MONTH).iterdir()) == files
     assert (lake.path("features", MONTH) / files[0]).read_bytes() == before_bytes
     assert not [p for p in lake.path("features").iterdir() if p.name.startswith(".")]
+
+
+def test_crawl_for_the_month_counts_whatever_day_it_ran(market, features, tmp_path):
+    """The monthly job crawls on the 25th: that crawl is the web as of the month's cut-off."""
+    lake = market.copy(tmp_path)
+    t0 = features.to_pandas()
+    fresh = t0.loc[~t0["sig_lowcode_initiative_seen"], "customer_id"].iloc[:2].tolist()
+    ran = f"{(_cut() + dt.timedelta(days=24)).date()}T06:00:00"
+    dated = str((_cut() - dt.timedelta(days=10)).date())
+    append_signals(lake, MONTH, [
+        signal_row(fresh[0], "lowcode_initiative", dated, ran, source="site"),
+        signal_row(fresh[1], "lowcode_initiative", None, ran, source="site"),
+    ])
+    # the next month's crawl is never read for this month
+    append_signals(lake, add_months(MONTH, 1), [
+        signal_row(fresh[1], "lowcode_initiative", dated, ran, source="forum",
+                   url="http://community.itprotalk.net/t/planted"),
+    ])
+    build_features(lake, MONTH, "duckdb", labels=False)
+    t = lake.read("features", month=MONTH).to_pandas().set_index("customer_id")
+    assert t.loc[fresh[0], "sig_lowcode_initiative_days_since_last"] == 10
+    # undated: counted as observed just before the cut-off
+    assert t.loc[fresh[1], "sig_lowcode_initiative_count_30d"] == 1
+    assert t.loc[fresh[1], "sig_lowcode_initiative_n_sources"] == 1
