@@ -124,6 +124,47 @@ class ServingSettings(BaseModel):
                                         "published index's mtime is checked")
 
 
+class ScoringSettings(BaseModel):
+    """Scores, clusters, deal sizes and reasons.
+
+    Deal size (expected revenue = probability x deal size): the median amount of the won
+    opportunities for the product in the customer's subsegment, closed in the
+    ``deal_size_lookback_months`` before the cut-off, when at least ``deal_size_min_wins``
+    exist; otherwise the product's default below (USD, by subsegment). For renewal the deal
+    size is the customer's revenue due on the agreement that ends within 90 days.
+    """
+
+    clusters: dict[str, str] = Field(
+        {"A": "Act now", "B": "Evaluate", "C": "Nurture", "D": "Educate"},
+        description="cluster of each intent letter (A High .. D Very low)")
+    deal_size_lookback_months: int = Field(24, ge=1)
+    deal_size_min_wins: int = Field(20, ge=1)
+    deal_size_usd: dict[str, dict[str, float]] = Field(
+        {
+            "azure": {"Very small": 3000.0, "Medium": 12000.0, "Upper medium": 40000.0},
+            "m365": {"Very small": 1500.0, "Medium": 9000.0, "Upper medium": 45000.0},
+            "copilot": {"Very small": 1800.0, "Medium": 10000.0, "Upper medium": 50000.0},
+            "d365_bc": {"Very small": 4000.0, "Medium": 15000.0, "Upper medium": 40000.0},
+            "d365_sales_pro": {"Very small": 2500.0, "Medium": 12000.0, "Upper medium": 35000.0},
+            "power_apps": {"Very small": 1200.0, "Medium": 6000.0, "Upper medium": 20000.0},
+            "surface": {"Very small": 3000.0, "Medium": 15000.0, "Upper medium": 60000.0},
+            "security_e5": {"Very small": 2000.0, "Medium": 14000.0, "Upper medium": 60000.0},
+            "renewal": {"Very small": 5000.0, "Medium": 20000.0, "Upper medium": 80000.0},
+        },
+        description="fallback deal size per product and subsegment, USD")
+    reasons: int = Field(3, ge=1, le=10, description="reasons per score")
+    batch_rows: int = Field(50_000, ge=1000, description="rows per scoring batch (bounds "
+                            "the memory of per-row contributions)")
+    schedule: str = Field("0 6 25 * *", description="cron line of the monthly job (the 25th)")
+
+    @field_validator("clusters")
+    @classmethod
+    def _letters(cls, v: dict[str, str]) -> dict[str, str]:
+        if sorted(v) != ["A", "B", "C", "D"]:
+            raise ValueError(f"clusters must map exactly the letters A-D, got {sorted(v)}")
+        return v
+
+
 class Settings(BaseSettings):
     """All configuration of one propensity installation."""
 
@@ -137,6 +178,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
+    scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     serving: ServingSettings = Field(default_factory=ServingSettings)
 
