@@ -1,0 +1,250 @@
+"""Report downloads: chosen columns, filters and sort over a published report, as CSV or Parquet.
+
+A request that asks for the whole report in its published order is answered with the
+published file itself. Anything else reads the report's Parquet (only the needed columns),
+filters and sorts it with Arrow, and writes CSV in row batches as the client reads, so a
+large download starts at once and memory stays bounded by the filtered table.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
+
+from propensity import contracts as C
+from serving.errors import bad_request
+
+Format = Literal["csv", "parquet"]
+BOM = "\ufeff".encode()
+#: A text cell starting with one of these is read as a formula by spreadsheets: prefix "'".
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_BATCH_ROWS = 16_384
+
+
+class Filters(BaseModel):
+    """Row filters of a download. Every filter given must hold (AND); inside a list, any value
+    matches (OR). Text matches ignore case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clusters: list[str] | None = Field(None, description="keep rows whose cluster for one of "
+                                       "the report's products is one of these (Act now, "
+                                       "Evaluate, Nurture, Educate, Not eligible)")
+    subsegments: list[str] | None = Field(None, description="SubSegment: Very small, Medium, "
+                                          "Upper medium")
+    org_sizes: list[str] | None = Field(None, description="OrgSize values")
+    industries: list[str] | None = Field(None, description="Industry values")
+    verticals: list[str] | None = Field(None, description="Vertical values")
+    countries: list[str] | None = Field(None, description="Country values")
+    states: list[str] | None = Field(None, description="State values")
+    min_fit: int | None = Field(None, ge=0, le=100, description="keep rows with a fit score "
+                                "at least this for one of the report's products")
+    min_intent: int | None = Field(None, ge=0, le=100, description="keep rows with an intent "
+                                   "score at least this for one of the report's products")
+    cohorts: list[str] | None = Field(None, description="Yes/No columns of the report (cohorts, "
+                                      "HasEA, HasAWS...) that must all be Yes")
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in self.model_dump().values())
+
+
+TEXT_FILTERS: dict[str, str] = {
+    "subsegments": "SubSegment", "org_sizes": "OrgSize", "industries": "Industry",
+    "verticals": "Vertical", "countries": "Country", "states": "State",
+}
+
+
+def product_columns(report: str, suffix: str) -> list[str]:
+    """``<Area><suffix>`` of each product the report shows (e.g. its cluster columns)."""
+    return [f"{C.AREAS[p]}{suffix}" for p in C.REPORT_SPECS[report].products]
+
+
+def check_columns(report: str, columns: list[str] | None) -> list[str]:
+    """The columns to return, in the order asked; 400 naming any unknown column."""
+    known = C.report_columns(report)
+    if columns is None or len(columns) == 0:
+        return known
+    seen: set[str] = set()
+    out = []
+    for c in columns:
+        if not isinstance(c, str) or not c:
+            raise bad_request("columns must be non-empty column names")
+        if c not in seen:
+            seen.add(c)
+            out.append(c)
+    unknown = [c for c in out if c not in set(known)]
+    if unknown:
+        raise bad_request(f"unknown column(s) {unknown} for report {report!r}", known=known)
+    return out
+
+
+def _ci_in(col: pa.ChunkedArray, values: list[str]) -> pa.ChunkedArray:
+    lowered = pa.array(sorted({v.strip().lower() for v in values}), pa.string())
+    return pc.is_in(pc.utf8_lower(pc.cast(col, pa.string())), value_set=lowered)
+
+
+def _canonical(values: list[str], allowed: tuple[str, ...], what: str) -> list[str]:
+    lookup = {a.lower(): a for a in allowed}
+    bad = [v for v in values if not isinstance(v, str) or v.strip().lower() not in lookup]
+    if bad:
+        raise bad_request(f"unknown {what} {bad}; known: {list(allowed)}")
+    return [lookup[v.strip().lower()] for v in values]
+
+
+def _or(masks: list[pa.ChunkedArray]) -> pa.ChunkedArray:
+    out = masks[0]
+    for m in masks[1:]:
+        out = pc.or_(out, m)
+    return out
+
+
+def filter_mask(table: pa.Table, report: str, f: Filters) -> pa.ChunkedArray | None:
+    """The boolean row mask of ``f`` over ``table`` (None when nothing filters)."""
+    masks: list[pa.ChunkedArray] = []
+    for name, value in ((k, getattr(f, k)) for k in f.model_fields):
+        if value is None:
+            continue
+        if isinstance(value, list) and not value:
+            raise bad_request(f"filter {name!r} is an empty list: leave it out to keep every row")
+        if name == "clusters":
+            vals = _canonical(value, (*C.CLUSTERS, C.NOT_ELIGIBLE), "cluster(s)")
+            cols = product_columns(report, "Cluster")
+            masks.append(_or([pc.fill_null(_ci_in(table[c], vals), False) for c in cols]))
+        elif name == "subsegments":
+            vals = _canonical(value, C.SUBSEGMENTS, "subsegment(s)")
+            masks.append(pc.fill_null(_ci_in(table["SubSegment"], vals), False))
+        elif name in TEXT_FILTERS:
+            if any(not isinstance(v, str) or not v.strip() for v in value):
+                raise bad_request(f"filter {name!r} needs non-empty text values")
+            masks.append(pc.fill_null(_ci_in(table[TEXT_FILTERS[name]], value), False))
+        elif name in ("min_fit", "min_intent"):
+            cols = product_columns(report, "Fit" if name == "min_fit" else "Intent")
+            masks.append(_or([pc.fill_null(pc.greater_equal(table[c], value), False)
+                              for c in cols]))
+        elif name == "cohorts":
+            flags = C.report_flag_columns(report)
+            unknown = [v for v in value if v not in flags]
+            if unknown:
+                raise bad_request(f"unknown cohort flag(s) {unknown} for report {report!r}",
+                                  known=flags)
+            for c in value:
+                masks.append(pc.fill_null(pc.equal(pc.cast(table[c], pa.string()), "Yes"),
+                                          False))
+    if not masks:
+        return None
+    out = masks[0]
+    for m in masks[1:]:
+        out = pc.and_(out, m)
+    return out
+
+
+def needed_columns(report: str, f: Filters, columns: list[str], sort: str) -> list[str]:
+    need = list(columns)
+    extra: list[str] = []
+    if f.clusters:
+        extra += product_columns(report, "Cluster")
+    if f.min_fit is not None:
+        extra += product_columns(report, "Fit")
+    if f.min_intent is not None:
+        extra += product_columns(report, "Intent")
+    for k, col in TEXT_FILTERS.items():
+        if getattr(f, k):
+            extra.append(col)
+    extra += list(f.cohorts or [])
+    extra += [sort, "CustomerID"]
+    return need + [c for c in dict.fromkeys(extra) if c not in need]
+
+
+def query(path: Path, report: str, columns: list[str], f: Filters, sort: str,
+          descending: bool, limit: int | None) -> pa.Table:
+    """Read, filter, sort and cut one report Parquet file; returns only ``columns``."""
+    need = needed_columns(report, f, columns, sort)
+    schema = pq.read_schema(path)
+    missing = [c for c in need if c not in schema.names]
+    if missing:  # the file predates a contract column: say so rather than fail
+        raise bad_request(f"column(s) {missing} are not in the published {report!r} report of "
+                          "this month")
+    table = pq.read_table(path, columns=need)
+    mask = filter_mask(table, report, f)
+    if mask is not None:
+        table = table.filter(mask)
+    order = "descending" if descending else "ascending"
+    keys = [(sort, order)] + ([("CustomerID", "ascending")] if sort != "CustomerID" else [])
+    table = table.sort_by(keys, null_placement="at_end")
+    if limit is not None:
+        table = table.slice(0, limit)
+    return table.select(columns)
+
+
+def neutralise(table: pa.Table) -> pa.Table:
+    """Text cells a spreadsheet would run as a formula get a leading ``'`` (CSV injection);
+    list cells are joined with ``; `` (CSV has no lists)."""
+    cols = []
+    for name in table.column_names:
+        col = table[name]
+        if pa.types.is_dictionary(col.type):
+            col = pc.cast(col, col.type.value_type)
+        if pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
+            col = pc.binary_join(pc.cast(col, pa.list_(pa.string())), "; ")
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            col = pc.cast(col, pa.string())
+            starts = _or([pc.fill_null(pc.starts_with(col, s), False) for s in FORMULA_START])
+            col = pc.if_else(starts, pc.binary_join_element_wise("'", col, ""), col)
+        cols.append(col)
+    return pa.table(cols, names=table.column_names)
+
+
+def iter_csv(table: pa.Table, batch_rows: int = CSV_BATCH_ROWS) -> Iterator[bytes]:
+    """UTF-8 CSV with a BOM (Excel reads it as UTF-8), header first, in row batches.
+
+    Cells are neutralised here, before the first byte is sent, so any failure is a clean
+    error response rather than a cut-off file.
+    """
+    table = neutralise(table)
+    opts = pacsv.WriteOptions(include_header=True, quoting_style="needed")
+
+    def gen() -> Iterator[bytes]:
+        buf = io.BytesIO()
+        buf.write(BOM)
+        with pacsv.CSVWriter(buf, table.schema, write_options=opts) as writer:
+            for start in range(0, max(table.num_rows, 1), batch_rows):
+                writer.write_table(table.slice(start, batch_rows))
+                yield _drain(buf)
+        rest = buf.getvalue()
+        if rest:
+            yield rest
+
+    return gen()
+
+
+def _drain(buf: io.BytesIO) -> bytes:
+    data = buf.getvalue()
+    buf.seek(0)
+    buf.truncate()
+    return data
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def iter_file(path: Path, chunk: int = 1 << 20) -> Iterator[bytes]:
+    """A file in chunks; the handle is opened at once so a later folder swap cannot hit it."""
+    fh = open(path, "rb")  # noqa: SIM115 - closed by the generator
+
+    def gen() -> Iterator[bytes]:
+        with fh:
+            while data := fh.read(chunk):
+                yield data
+
+    return gen()
