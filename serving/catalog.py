@@ -88,6 +88,7 @@ class ScoreSnapshot:
     owners: dict[str, frozenset[str]]
     companies: dict[str, tuple[str, str]]  # customer_id -> (account_name, domain)
     model_versions: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    _domains: dict[str, str] | None = field(default=None, repr=False)
 
     def customer(self, customer_id: str, products: set[str] | None = None) -> list[dict]:
         span = self.rows.get(customer_id)
@@ -97,6 +98,12 @@ class ScoreSnapshot:
         if products:
             recs = [r for r in recs if r["product"] in products]
         return recs
+
+    def customer_by_domain(self, domain: str) -> str | None:
+        """The customer whose (lower-cased) domain is ``domain``, if any."""
+        if self._domains is None:
+            self._domains = {d.strip().lower(): c for c, (_, d) in self.companies.items() if d}
+        return self._domains.get(domain)
 
     def partner_customers(self, partner: str) -> list[str]:
         return [c for c, owners in self.owners.items() if partner in owners]

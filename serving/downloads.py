@@ -109,7 +109,7 @@ def _or(masks: list[pa.ChunkedArray]) -> pa.ChunkedArray:
 def filter_mask(table: pa.Table, report: str, f: Filters) -> pa.ChunkedArray | None:
     """The boolean row mask of ``f`` over ``table`` (None when nothing filters)."""
     masks: list[pa.ChunkedArray] = []
-    for name, value in ((k, getattr(f, k)) for k in f.model_fields):
+    for name, value in ((k, getattr(f, k)) for k in type(f).model_fields):
         if value is None:
             continue
         if isinstance(value, list) and not value:
@@ -166,6 +166,10 @@ def needed_columns(report: str, f: Filters, columns: list[str], sort: str) -> li
 def query(path: Path, report: str, columns: list[str], f: Filters, sort: str,
           descending: bool, limit: int | None) -> pa.Table:
     """Read, filter, sort and cut one report Parquet file; returns only ``columns``."""
+    flags = C.report_flag_columns(report)
+    unknown = [v for v in f.cohorts or [] if v not in flags]
+    if unknown:
+        raise bad_request(f"unknown cohort flag(s) {unknown} for report {report!r}", known=flags)
     need = needed_columns(report, f, columns, sort)
     schema = pq.read_schema(path)
     missing = [c for c in need if c not in schema.names]
@@ -177,8 +181,10 @@ def query(path: Path, report: str, columns: list[str], f: Filters, sort: str,
     if mask is not None:
         table = table.filter(mask)
     order = "descending" if descending else "ascending"
-    keys = [(sort, order)] + ([("CustomerID", "ascending")] if sort != "CustomerID" else [])
-    table = table.sort_by(keys, null_placement="at_end")
+    keys = [(sort, order, "at_end")]
+    if sort != "CustomerID":
+        keys.append(("CustomerID", "ascending", "at_end"))
+    table = table.sort_by(keys)
     if limit is not None:
         table = table.slice(0, limit)
     return table.select(columns)

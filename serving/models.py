@@ -137,11 +137,11 @@ class NewCompany(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    domain: str = Field(min_length=3, max_length=253, description="primary web domain; its "
-                        "crawled signals are looked up by it")
+    domain: str = Field(min_length=4, max_length=253, description="primary web domain, e.g. "
+                        "example.com; its crawled signals are looked up by it")
     account_name: str = Field(min_length=1, max_length=300)
     employees: int = Field(ge=1, le=10_000_000)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    country: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")
     industry: str = Field(min_length=1, max_length=200)
     vertical: str = Field("", max_length=200)
     city: str = Field("", max_length=200)
