@@ -8,8 +8,11 @@ import typer
 
 from crawlers.cli import app as crawlers_app
 from crawlers.cli import crawl
+from evaluation.cli import evaluate
 from features.cli import app as features_app
 from sandbox.cli import app as sandbox_app
+from scoring.cli import monthly, score
+from serving.cli import partners_app, serve
 from training.cli import experiment, models_app, train
 
 app = typer.Typer(
@@ -27,6 +30,11 @@ app.add_typer(features_app, name="features")
 app.command("train")(train)
 app.command("experiment")(experiment)
 app.add_typer(models_app, name="models")
+app.command("score")(score)
+app.command("monthly")(monthly)
+app.command("serve")(serve)
+app.add_typer(partners_app, name="partners")
+app.command("evaluate")(evaluate)
 
 
 @app.command()
