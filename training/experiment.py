@@ -219,7 +219,8 @@ def run_experiment(table: Path, id_col: str, label_col: str, time_col: str | Non
         mlflow.sklearn.log_model(final, name="model", input_example=example,
                                  signature=infer_signature(example, final.predict_proba(example)),
                                  pyfunc_predict_fn="predict_proba", serialization_format="skops",
-                                 skops_trusted_types=T.SKOPS_TRUSTED)
+                                 skops_trusted_types=T.SKOPS_TRUSTED,
+                                 pip_requirements=T.pip_requirements())
         run_id = run.info.run_id
     log.info("experiment %s: %d rows, %d features, %d folds, %.1fs", name, len(df),
              len(features), len(splits), time.perf_counter() - t0)

@@ -145,3 +145,20 @@ def challenger_wins(challenger: dict[str, float], champion: dict[str, float] | N
         return True, (f"{metric} within margin ({c:.4f} vs {k:.4f}); AUC "
                       f"{challenger['auc']:.4f} beats {champion['auc']:.4f} by >= {margin}")
     return False, f"{metric} {c:.4f} does not beat champion {k:.4f} by {margin}"
+
+
+def pip_requirements() -> list[str]:
+    """The logged models' requirements, pinned to what is installed.
+
+    Given explicitly so MLflow does not infer them, which costs a subprocess that re-imports
+    the model at every ``log_model`` (seconds per model, most of a small run's time).
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for dist in ("lightgbm", "scikit-learn", "skops", "pandas", "numpy", "scipy", "mlflow"):
+        try:
+            out.append(f"{dist}=={version(dist)}")
+        except PackageNotFoundError:
+            continue
+    return out
