@@ -106,3 +106,32 @@ def oracle(
         t.add_row(r.product, str(r.eligible), str(r.positives), f"{100 * r.base_rate:.2f}%",
                   f"{r.auc:.3f}", f"{100 * r.capture_top10:.1f}%", f"{100 * best:.1f}%")
     Console().print(t)
+
+
+@app.command()
+def signals(
+    start: str = typer.Option(..., "--from", help="first crawl month, YYYY-MM"),
+    end: str = typer.Option(None, "--to", help="last crawl month (default: --from)"),
+    lake: Path = LakeOpt,
+) -> None:
+    """Write stand-in signals (what a perfect crawler would have read) for a range of months.
+
+    For sandbox lakes without a crawl: ``signals/month=M`` from the market's web traces
+    (:func:`sandbox.signals.write_signals`), one partition per month from --from to --to.
+    """
+    from propensity.months import month_range
+    from sandbox.signals import write_signals
+
+    settings = load_settings(lake=lake)
+    lk = Lake(settings.lake)
+    from propensity import contracts as C
+
+    if not lk.path(C.WEB_TRACES).exists():
+        raise typer.BadParameter(f"no sandbox market in {settings.lake}: run "
+                                 "`propensity sandbox generate` first")
+    months = month_range(start, end or start)
+    if not months:
+        raise typer.BadParameter(f"--from {start} is after --to {end}")
+    rows = write_signals(lk, months)  # logs each month
+    log.info("stand-in signals for %s..%s: %d rows in all", months[0], months[-1],
+             sum(rows.values()))
