@@ -174,7 +174,6 @@ def replay(lake: Lake, settings: Settings, start: str, end: str,
     rows, scored, notes = [], [], []
     train_used: dict[str, list[str]] = {}
     gains: dict[str, list[dict[str, float]]] = {p: [] for p in products}
-    previous = None
     for month in month_range(start, end):
         if month not in labelled:
             notes.append(f"{month}: skipped, no labels (its 3-month window has not closed or "
@@ -193,12 +192,12 @@ def replay(lake: Lake, settings: Settings, start: str, end: str,
         models, baselines, why = fit_month_models(train, products, settings, n_jobs=n_jobs)
         notes += [f"{month}: {w}" for w in why]
         del train
+        # no reasons and no movement: neither is judged here, and both cost time
         s = score(test.drop(columns=[c for c in test.columns if c.startswith("label_")]),
-                  models, settings, month=month, previous=previous, reasons=False)
+                  models, settings, month=month, reasons=False)
         s = s.copy()
         s["month"] = month
         scored.append(s)
-        previous = s
         train_used[month] = train_m
         oracle = oracle_frame(lake, month)
         for product in products:

@@ -1,0 +1,43 @@
+"""One small seeded market with stand-in signals, features and labels, shared by the
+evaluation tests and the notebooks (which run on a copy of it)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from propensity.lake import Lake
+from propensity.settings import SandboxSettings
+
+#: 600 companies, 2026-01..2026-09: labels exist for cut-offs up to 2026-07.
+SPEC = SandboxSettings(companies=600, months=9, seed=7, end_month="2026-09")
+#: Cut-offs built: 02..04 train the replay of 06 and 07 (windows closed 3 months before).
+FEATURE_MONTHS = ("2026-02", "2026-03", "2026-04", "2026-06", "2026-07")
+REPLAY = ("2026-06", "2026-07")
+PRODUCTS = ("m365", "surface")
+
+
+@pytest.fixture(scope="session")
+def eval_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    """The market with signals for every month and features/labels for FEATURE_MONTHS."""
+    from features.build import build_features
+    from propensity.months import month_range
+    from sandbox.market import generate_market
+    from sandbox.signals import write_signals
+
+    lake = Lake(tmp_path_factory.mktemp("evaluation-lake"))
+    generate_market(lake, SPEC)
+    write_signals(lake, month_range("2026-02", "2026-07"))
+    for m in FEATURE_MONTHS:
+        build_features(lake, m)
+    return lake
+
+
+def copy_lake(lake: Lake, dest: Path) -> Lake:
+    """A copy of the lake's inputs (no mlflow/ or evaluation/), for tests that write."""
+    for sub in ("raw", "truth", "signals", "features", "labels", "sandbox"):
+        if (lake.root / sub).exists():
+            shutil.copytree(lake.root / sub, dest / sub)
+    return Lake(dest)
