@@ -292,6 +292,13 @@ class Extractor:
                     self._patterns[p] = self._patterns.get(p, False) or r.case_sensitive
             for p in t.exclude:
                 self._patterns.setdefault(p, False)
+        # a rule's patterns are tried shortest first (the specific, cheap ones: a product
+        # name before a long list of verbs) and the rule stops at its first miss; each
+        # pattern scans a page at most once
+        self._plan = tuple(
+            (t, tuple((r, tuple(sorted(r.patterns, key=lambda p: len(p.pattern))))
+                      for r in t.rules))
+            for t in self.taxonomy.topics)
 
     def topics(self, title: str, blocks: Sequence[str], page_kind: str,
                mask: Iterable[str] = ()) -> list[TopicHit]:
@@ -320,33 +327,40 @@ class Extractor:
                 st.append(pos)
                 pos += len(x) + 1
             starts[key] = st
-        hits: dict[re.Pattern[str], set[int]] = {}
-        for pat, cs in self._patterns.items():
-            text = texts[cs]
-            if pat.search(text) is None:
-                continue
-            st = starts[cs]
-            hits[pat] = {bisect.bisect_right(st, m.start()) - 1 for m in pat.finditer(text)}
-        if not hits:
-            return []
+        memo: dict[re.Pattern[str], set[int]] = {}
+
+        def hits(pat: re.Pattern[str]) -> set[int]:
+            """Indices of the sentences ``pat`` hits (computed once per page)."""
+            found = memo.get(pat)
+            if found is None:
+                cs = self._patterns[pat]
+                text = texts[cs]
+                if pat.search(text) is None:
+                    found = set()
+                else:
+                    st = starts[cs]
+                    found = {bisect.bisect_right(st, m.start()) - 1
+                             for m in pat.finditer(text)}
+                memo[pat] = found
+            return found
+
         w = max(1, self.taxonomy.window)
         has_title = bool(title)
         out = []
-        for topic in self.taxonomy.topics:
+        for topic, plan in self._plan:
             if topic.pages and page_kind not in topic.pages:
                 continue
             scores: dict[int, float] = {}
             names: dict[int, list[str]] = {}
-            for rule in topic.rules:
+            for rule, patterns in plan:
                 windows: set[int] | None = None
-                for p in rule.patterns:
-                    s = hits.get(p)
+                for p in patterns:
+                    s = hits(p)
                     if not s:
                         windows = None
                         break
                     if rule.where == "title":
-                        s = {0} if (has_title and 0 in s) else set()
-                        ws = set(s)
+                        ws = {0} if (has_title and 0 in s) else set()
                     else:
                         ws = {j - k for j in s for k in range(w) if j - k >= 0}
                     windows = ws if windows is None else windows & ws
@@ -360,7 +374,7 @@ class Extractor:
             if not scores:
                 continue
             for p in topic.exclude:
-                for j in hits.get(p, ()):
+                for j in hits(p):
                     for k in range(w):
                         scores.pop(j - k, None)
             if not scores:

@@ -49,8 +49,12 @@ SHARED_PLATFORM_POLITENESS = {
     "CRAWL_TRAP_CALENDAR_MAX": 0,
     "CRAWL_MAX_REQUESTS_PER_HOST": 0,
 }
-# Many domains side by side, each politely: see PoliteDownloaderAwarePriorityQueue.
+# Many domains side by side, each politely: see PoliteDownloaderAwarePriorityQueue. A
+# request waits in the scheduler, not in the downloader, until its site may take it; the
+# crawl opens more sites (at most CRAWL_MAX_OPEN_SITES with queued requests) instead of idling.
 SCHEDULER_PRIORITY_QUEUE = "crawlers.middlewares.PoliteDownloaderAwarePriorityQueue"
+CRAWL_MAX_OPEN_SITES = 1000
+CRAWL_MIN_OPEN_SITES = 32
 
 # -- limits ---------------------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 20
@@ -96,6 +100,11 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.DedupePipeline": 300,
     "crawlers.pipelines.StorePipeline": 900,
 }
+# Through a proxy every request shares one connection pool key: keep connections alive.
+DOWNLOAD_HANDLERS = {
+    "http": "crawlers.handlers.ProxyPoolHTTP11DownloadHandler",
+    "https": "crawlers.handlers.ProxyPoolHTTP11DownloadHandler",
+}
 HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "crawlers.middlewares.RevalidatePolicy"
 HTTPCACHE_STORAGE = "crawlers.middlewares.SqliteCacheStorage"
@@ -103,6 +112,9 @@ HTTPCACHE_EXPIRATION_SECS = 0
 # Pipelines are synchronous: a few item workers per response avoid spawning 100 asyncio
 # tasks for every page (Scrapy's default), which cost more CPU than the extraction.
 CONCURRENT_ITEMS = 4
+# Scrapy checks every callback for "return value in a generator" by re-parsing its source
+# (ast) on every response, as bound methods miss its cache: a few % of the crawl's CPU.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 
 # -- crawl job -------------------------------------------------------------------------------
 CRAWL_STORE_BATCH = 500

@@ -43,10 +43,16 @@ class BaseSpider(scrapy.Spider):
         return self._extractor
 
     async def wait_for_room(self) -> None:
-        """Start requests are yielded lazily: only when the downloader has room."""
+        """Start requests are yielded lazily: only when the downloader has room and the
+        scheduler's polite queue has no site ready (so a new site is opened instead of the
+        crawl idling, and no more sites are open than needed: memory stays flat)."""
+        from crawlers.middlewares import PoliteDownloaderAwarePriorityQueue
+
         engine = self.crawler.engine
-        while engine is not None and engine.needs_backout():
-            await asyncio.sleep(0.05)
+        queue = PoliteDownloaderAwarePriorityQueue.of(self.crawler)
+        while engine is not None and (engine.needs_backout()
+                                      or (queue is not None and not queue.wants_more())):
+            await asyncio.sleep(0.02)
 
     def signals(self, hits: Iterable[TopicHit], url: str, page_kind: str,
                 published: dt.date | None, domain: str | None = None,

@@ -155,3 +155,35 @@ def test_proxy(tmp_path: Path) -> None:
     assert req.meta["proxy"] == "http://127.0.0.1:9"
     with pytest.raises(NotConfigured):
         ProxyMiddleware.from_crawler(crawler(tmp_path, CRAWL_PROXY="none"))
+
+
+def test_polite_queue_hands_out_only_what_a_site_can_take(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from scrapy.squeues import FifoMemoryQueue
+
+    from crawlers.middlewares import PoliteDownloaderAwarePriorityQueue
+
+    c = crawler(tmp_path, DOWNLOAD_DELAY=1.0, CONCURRENT_REQUESTS_PER_DOMAIN=1,
+                CRAWL_MAX_OPEN_SITES=3, CRAWL_MIN_OPEN_SITES=1)
+    slots: dict[str, SimpleNamespace] = {}
+    c.engine = SimpleNamespace(downloader=SimpleNamespace(
+        slots=slots, get_slot_key=lambda r: r.url.split("/")[2]))
+    q = PoliteDownloaderAwarePriorityQueue(c, FifoMemoryQueue, "")
+    assert PoliteDownloaderAwarePriorityQueue.of(c) is q
+    for url in ("http://a.com/1", "http://a.com/2", "http://b.com/1"):
+        q.push(Request(url))
+    assert len(q) == 3
+    first, second = q.pop(), q.pop()
+    assert {first.url, second.url} == {"http://a.com/1", "http://b.com/1"}
+    assert q.pop() is None and q.starved  # a.com waits out its delay
+    assert q.wants_more()
+    q._handed["a.com"] -= 1.5  # a second and a half later...
+    slots["a.com"] = SimpleNamespace(active={object()}, concurrency=1, delay=1.0, lastseen=0)
+    assert q.pop() is None  # ...but a.com's request is still downloading
+    slots["a.com"].active.clear()
+    assert q.pop().url == "http://a.com/2"
+    assert len(q) == 0 and not q.pqueues
+    for host in "cdef":
+        q.push(Request(f"http://{host}.com/"))
+    assert not q.wants_more()  # CRAWL_MAX_OPEN_SITES open
