@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 INDEX = "reports/_published.json"
+JSON_CACHE_ENTRIES = 200_000  # cached look-up answers per month (a few KB each)
 #: Score columns a look-up returns, in this order.
 LOOKUP_COLUMNS: tuple[str, ...] = tuple(
     c for c in C.SCORES.column_names if c not in ("month", "customer_id"))
@@ -89,6 +90,7 @@ class ScoreSnapshot:
     companies: dict[str, tuple[str, str]]  # customer_id -> (account_name, domain)
     model_versions: dict[str, dict[str, str | None]] = field(default_factory=dict)
     _domains: dict[str, str] | None = field(default=None, repr=False)
+    _json: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def customer(self, customer_id: str, products: set[str] | None = None) -> list[dict]:
         span = self.rows.get(customer_id)
@@ -98,6 +100,25 @@ class ScoreSnapshot:
         if products:
             recs = [r for r in recs if r["product"] in products]
         return recs
+
+    def customer_json(self, customer_id: str) -> bytes | None:
+        """The JSON of :class:`serving.models.CustomerScores` for every product, cached."""
+        body = self._json.get(customer_id)
+        if body is None:
+            from serving.models import CustomerScores, ProductScore
+
+            recs = self.customer(customer_id)
+            if not recs:
+                return None
+            name, domain = self.companies.get(customer_id, (None, None))
+            body = CustomerScores(customer_id=customer_id, account_name=name, domain=domain,
+                                  month=self.month,
+                                  scores=[ProductScore(**r) for r in recs]).model_dump_json()
+            body = body.encode()
+            if len(self._json) >= JSON_CACHE_ENTRIES:
+                self._json.pop(next(iter(self._json)))
+            self._json[customer_id] = body
+        return body
 
     def customer_by_domain(self, domain: str) -> str | None:
         """The customer whose (lower-cased) domain is ``domain``, if any."""
