@@ -100,8 +100,9 @@ def win_rate_chart(rates: pd.DataFrame, title: str, path: str | Path) -> Path:
         d = rates[rates["product"] == product].set_index("group").reindex(list(CLUSTERS))
         x = np.arange(len(CLUSTERS))
         v = 100 * d["win_rate"].fillna(0).to_numpy()
-        err = 100 * np.vstack([(d["win_rate"] - d["low"]).fillna(0).to_numpy(),
-                               (d["high"] - d["win_rate"]).fillna(0).to_numpy()])
+        err = 100 * np.clip(np.vstack([(d["win_rate"] - d["low"]).fillna(0).to_numpy(),
+                                       (d["high"] - d["win_rate"]).fillna(0).to_numpy()]),
+                            0, None)  # rounding can leave -1e-17 at a rate of 0 or 1
         ax.bar(x, v, yerr=err, capsize=4,
                color=[CLUSTER_COLOURS[c] for c in CLUSTERS], edgecolor="black", linewidth=0.4)
         ax.set_xticks(x, [f"{c}\nn={int(n)}" for c, n in zip(CLUSTERS, d["rows"].fillna(0),

@@ -46,7 +46,10 @@ def wilson(successes: int, trials: int, confidence: float = 0.95) -> Interval:
     denom = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
+    # the bounds always bracket p; pin them where rounding would leave 1e-17 on the wrong side
+    low = 0.0 if successes == 0 else min(p, max(0.0, centre - half))
+    high = 1.0 if successes == trials else max(p, min(1.0, centre + half))
+    return Interval(p, low, high)
 
 
 def auc_interval(auc: float, positives: int, negatives: int,
