@@ -80,7 +80,8 @@ def backtest_metrics(rows: pd.DataFrame, scorers: tuple[str, ...],
                                       if oracle_cap == oracle_cap and oracle_cap > 0
                                       else float("nan"))
         out += block
-    return pd.DataFrame(out, columns=METRIC_COLUMNS)
+    df = pd.DataFrame(out, columns=METRIC_COLUMNS)
+    return df.astype({"rows": int, "buyers": int})
 
 
 def monthly_metrics(rows: pd.DataFrame, scorers: tuple[str, ...]) -> pd.DataFrame:

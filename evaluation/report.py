@@ -100,12 +100,16 @@ def render(ev: Evaluation) -> str:
     wide = wide.pivot(index="product", columns="group", values="cell").reindex(
         columns=[c for c in ("Act now", "Evaluate", "Nurture", "Educate")]).reset_index()
     parts.append(table(wide, left=("product",)))
-    parts.append("<h3>Win rate by cell (intent letter, fit digit)</h3>")
-    cells = ev.cell_rates[ev.cell_rates["rows"] > 0]
-    cells = cells.assign(win_rate=[_interval(r.win_rate, r.low, r.high)
-                                   for r in cells.itertuples()])
-    parts.append(table(cells[["product", "group", "rows", "buyers", "win_rate"]]
-                       .rename(columns={"group": "cell"}), left=("product", "cell")))
+    parts.append("<h3>Win rate by cell</h3><p class='note'>Rows: intent letter (A High .. D "
+                 "Very low); columns: fit digit (1 High .. 4 Very low); each cell: win rate "
+                 "[interval] and customers.</p>")
+    for product, d in ev.cell_rates.groupby("product", sort=True):
+        d = d.assign(letter=d["group"].str[0], digit=d["group"].str[1],
+                     text=[_interval(r.win_rate, r.low, r.high) + f" n={r.rows}" if r.rows
+                           else "" for r in d.itertuples()])
+        grid = d.pivot(index="letter", columns="digit", values="text").reset_index()
+        parts.append(f"<h4>{html.escape(str(product))}</h4>"
+                     + table(grid.rename(columns={"letter": "intent"}), left=("intent",)))
 
     parts.append("<h2>Backtest: model, oracle and baselines</h2><p>Pooled over the replayed "
                  "months, eligible customers only. Capture: share of buyers found in the top "
@@ -144,7 +148,10 @@ def render(ev: Evaluation) -> str:
     parts.append(f"<p class='note'>PSI &lt; {s.psi_warn} stable, {s.psi_warn}-{s.psi_alert} "
                  f"moderate, &ge; {s.psi_alert} shifted (flagged). Scores are percentiles within "
                  "their month, so score drift is measured on the calibrated probability and the "
-                 "fit probability.</p>")
+                 "fit probability, of the "
+                 + ("published <code>scores/month=M</code> tables"
+                    if ev.score_drift_source == "published" else "replay's models (no "
+                    "published scores for every replayed month)") + ".</p>")
     parts.append("<h3>Scores</h3>" + _img(ev.charts.get("score_psi"), "score PSI"))
     if len(ev.score_drift):
         sd = ev.score_drift.pivot_table(index=["product", "column"], columns="month",

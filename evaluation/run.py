@@ -54,6 +54,7 @@ class Evaluation:
     out: Path | None = None
     run_id: str | None = None
     command: str = ""
+    score_drift_source: str = "replayed"
 
     @property
     def page(self) -> Path | None:
@@ -73,6 +74,23 @@ def top_features(rep: Replay, n: int) -> list[str]:
         for k, v in gains.items():
             share[k] = share.get(k, 0.0) + v / total
     return [k for k, _ in sorted(share.items(), key=lambda kv: -kv[1])[:n]]
+
+
+def scores_for_drift(lake: Lake, rep: Replay) -> tuple[pd.DataFrame, str]:
+    """The scores whose drift is measured: the published ``scores/month=M`` tables when the
+    monthly job wrote every replayed month (what partners saw), else the replay's own."""
+    import pyarrow.parquet as pq
+
+    from propensity import contracts as C
+
+    have = set(lake.months(C.SCORES))
+    if len(rep.months) >= 2 and all(m in have for m in rep.months):
+        cols = ["month", "customer_id", "product", "eligible", "probability", "fit_probability"]
+        parts = [pq.read_table(lake.path(C.SCORES, m), columns=cols).to_pandas().assign(month=m)
+                 for m in rep.months]
+        scores = pd.concat(parts, ignore_index=True)
+        return scores[scores["product"].isin(rep.products)], "published"
+    return rep.scores, "replayed"
 
 
 def _feature_frames(lake: Lake, months: list[str], columns: list[str]) -> dict[str, pd.DataFrame]:
@@ -110,7 +128,8 @@ def evaluate(lake: Lake, settings: Settings, start: str, end: str,
     checks = verify_order(cluster_rates, es)
 
     months = rep.months
-    score_drift = DR.score_psi(rep.scores, es)
+    drift_scores, drift_source = scores_for_drift(lake, rep)
+    score_drift = DR.score_psi(drift_scores, es)
     feats = top_features(rep, es.top_features)
     feature_drift = DR.feature_psi(_feature_frames(lake, months, feats), feats, es)
     coverage = DR.crawler_coverage(lake, months)
@@ -122,7 +141,7 @@ def evaluate(lake: Lake, settings: Settings, start: str, end: str,
               else ""))
     ev = Evaluation(lake, settings, start, end, products, rep, metrics, monthly, cluster_rates,
                     cell_rates, checks, score_drift, feature_drift, coverage, delay, flags,
-                    command=cmd)
+                    command=cmd, score_drift_source=drift_source)
     ev.out = report_dir(lake, start, end)
     ev.out.mkdir(parents=True, exist_ok=True)
     ev.charts = _charts(ev, ev.out)
