@@ -1,11 +1,11 @@
 """Backtests that replay months: train before M, score M as the monthly job would, compare
 with what was bought in the three months after.
 
-For each replayed month M the models learn only from labelled cut-offs whose three-month
-window closed before M's cut-off (``c <= M - 3``; the latest ``train_months`` of them), never
-from a random split; then M's feature table is scored through :func:`scoring.score_frame`,
-the same code the monthly job runs, so the clusters judged here are the clusters partners
-get. Each eligible (month, customer, product) row keeps the model's probability, scores,
+For each replayed month M the models are fitted as ``propensity train --month M`` fits them:
+on the labelled cut-offs before ``M - 3`` (:func:`training.data.plan`; every label window
+they see closed before M's cut-off), never on a random split; then M's feature table is
+scored through :func:`scoring.score_frame`, the same code the monthly job runs, so the
+clusters judged here are the clusters partners get. Each eligible (month, customer, product) row keeps the model's probability, scores,
 cell and cluster, the label (``labels/month=M``), the oracle's probability (sandbox lakes
 only) and two naive baselines (a firmographics-only model; most recent signal first).
 """
@@ -23,7 +23,7 @@ import pandas as pd
 
 from propensity import contracts as C
 from propensity.lake import Lake
-from propensity.months import add_months, month_range
+from propensity.months import month_range
 from propensity.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 SCORERS = ("model", "oracle", "firmographic", "recent_signal")
 #: Scorers whose output is a probability (Brier and calibration make sense for them).
 PROBABILISTIC = ("model", "oracle", "firmographic")
-HORIZON = 3
 
 
 class BacktestError(ValueError):
@@ -54,14 +53,19 @@ class Replay:
 
 
 def training_months(lake: Lake, month: str, train_months: int) -> list[str]:
-    """Labelled cut-offs a model for ``month`` may learn from: windows closed before ``month``.
+    """Labelled cut-offs the models for ``month`` learn from: what the monthly job uses.
 
-    A cut-off c is labelled by purchases in c, c+1 and c+2, so its label is known at M's
-    cut-off only when ``c <= M - 3``; the latest ``train_months`` such cut-offs are used.
+    :func:`training.data.plan` for ``month``: the backtest cut-off ``B = M - 3`` (the latest
+    whose 3-month window closed before M's cut-off) is held out for the champion gate and
+    the models learn from the ``train_months`` cut-offs before it, so every window they see
+    closed before M. Raises :class:`BacktestError` when fewer than two exist.
     """
-    last = add_months(month, -HORIZON)
-    have = [m for m in lake.months("labels") if m <= last]
-    return have[-train_months:]
+    from training import data as D
+
+    try:
+        return D.plan(lake, month, train_months).train
+    except D.TrainingDataError as exc:
+        raise BacktestError(str(exc)) from exc
 
 
 def _threads(pipe: Any, n_jobs: int | None) -> Any:
@@ -179,10 +183,10 @@ def replay(lake: Lake, settings: Settings, start: str, end: str,
             notes.append(f"{month}: skipped, no labels (its 3-month window has not closed or "
                          "features were not built)")
             continue
-        train_m = training_months(lake, month, settings.training.train_months)
-        if len(train_m) < 2:
-            notes.append(f"{month}: skipped, needs two labelled cut-offs up to "
-                         f"{add_months(month, -HORIZON)}, found {train_m}")
+        try:
+            train_m = training_months(lake, month, settings.training.train_months)
+        except BacktestError as exc:
+            notes.append(f"{month}: skipped, {exc}")
             continue
         if progress:
             progress(month)

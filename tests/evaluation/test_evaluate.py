@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from evaluation.backtest import SCORERS, training_months
+from evaluation.backtest import SCORERS, BacktestError, training_months
 from evaluation.run import Evaluation, evaluate
 from propensity.lake import Lake
 from propensity.months import add_months
@@ -20,12 +20,13 @@ from tests.evaluation.conftest import PRODUCTS, REPLAY, copy_lake
 from training.data import read_month
 
 
-def test_training_months_only_use_windows_closed_before_the_month(eval_lake: Lake) -> None:
-    assert training_months(eval_lake, "2026-06", 12) == ["2026-02", "2026-03"]
-    assert training_months(eval_lake, "2026-07", 12) == ["2026-02", "2026-03", "2026-04"]
-    assert training_months(eval_lake, "2026-07", 2) == ["2026-03", "2026-04"]
-    # 2026-06 is labelled but its window (06..08) is still open at 2026-08's cut-off
-    assert "2026-06" not in training_months(eval_lake, "2026-08", 12)
+def test_models_learn_from_the_monthly_jobs_cut_offs_only(eval_lake: Lake) -> None:
+    # as `propensity train --month M`: M - 3 is held out, earlier labelled cut-offs train
+    assert training_months(eval_lake, "2026-06", 12) == ["2026-01", "2026-02"]
+    assert training_months(eval_lake, "2026-07", 12) == ["2026-01", "2026-02", "2026-03"]
+    assert training_months(eval_lake, "2026-07", 2) == ["2026-02", "2026-03"]
+    with pytest.raises(BacktestError, match="at least two"):
+        training_months(eval_lake, "2026-05", 12)  # only 2026-01 before 2026-02
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def test_replay_trains_before_each_month_and_judges_eligible_rows(evaluated: Eva
     rep = evaluated.replay
     assert rep.months == list(REPLAY)
     for month, used in rep.train_months.items():
-        assert used and max(used) <= add_months(month, -3)
+        assert len(used) >= 2 and max(used) < add_months(month, -3)
     for (month, product), d in rep.rows.groupby(["month", "product"]):
         truth = read_month(evaluated.lake, month)
         truth = truth[eligible_mask(truth, product)].set_index("customer_id")
