@@ -64,7 +64,8 @@ def crawl_job(settings: BaseSettings) -> JobDir | None:
         return None
     month = crawl_month(settings)
     path = Path(v) if v else crawl_state_dir(settings) / "jobs" / f"month={month}"
-    return JobDir.open(path, month, fresh=settings.getbool("CRAWL_FRESH", False))
+    return JobDir.open(path, month, fresh=settings.getbool("CRAWL_FRESH", False),
+                       attach=settings.getbool("CRAWL_JOB_ATTACH", False))
 
 
 def entry_urls(settings: BaseSettings, kind: str) -> list[str]:

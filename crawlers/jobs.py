@@ -84,11 +84,14 @@ class JobDir:
 
     # -- lifecycle ---------------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str], month: str, fresh: bool = False) -> JobDir:
+    def open(cls, path: str | os.PathLike[str], month: str, fresh: bool = False,
+             attach: bool = False) -> JobDir:
         """Open (once per process) the job at ``path`` for ``month``.
 
         A job left ``running`` (killed or interrupted) is resumed; a ``finished`` job, a job
-        of another month, or ``fresh=True`` starts over with empty staging.
+        of another month, or ``fresh=True`` starts over with empty staging. ``attach=True``
+        joins a job another process started (a crawl's worker processes): its state is read,
+        never reset.
         """
         p = Path(path).resolve()
         with cls._lock:
@@ -96,7 +99,13 @@ class JobDir:
             if job is not None and job.month == month:
                 return job
             job = cls(p, month)
-            job._start(fresh)
+            if attach:
+                job.meta = json.loads((p / "job.json").read_text())
+                if job.meta.get("month") != month or job.meta.get("status") != "running":
+                    raise RuntimeError(f"no running job for {month} to attach to in {p}")
+                job.staging.mkdir(parents=True, exist_ok=True)
+            else:
+                job._start(fresh)
             cls._open[p] = job
             return job
 

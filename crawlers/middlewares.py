@@ -263,7 +263,9 @@ class RevalidatePolicy(RFC2616Policy):
 
 class _CacheDB:
     """One SQLite connection per cache file and process, shared by every crawler in it
-    (SQLite write locks are per connection, and all crawlers run on one thread)."""
+    (all crawlers run on one thread). Writes are buffered and committed in one short
+    transaction per batch, so several crawl processes can share the file (WAL) without
+    waiting on each other's open transactions."""
 
     _open: dict[Path, _CacheDB] = {}
     _lock = threading.Lock()
@@ -272,16 +274,15 @@ class _CacheDB:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                    timeout=30)
+                                    timeout=60)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS responses (fp BLOB PRIMARY KEY, url TEXT, status INT, "
             "headers BLOB, body BLOB, stored REAL, lastmod TEXT)")
         self.refs = 0
-        self.pending = 0
+        self.buffer: dict[bytes, tuple] = {}
         self.last_commit = time.monotonic()
-        self.in_tx = False
 
     @classmethod
     def acquire(cls, path: Path) -> _CacheDB:
@@ -302,22 +303,27 @@ class _CacheDB:
                 self._open.pop(self.path, None)
 
     def write(self, row: tuple) -> None:
-        if not self.in_tx:
-            self.conn.execute("BEGIN")
-            self.in_tx = True
-        self.conn.execute("INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?,?,?)", row)
-        self.pending += 1
-        if self.pending >= 200 or time.monotonic() - self.last_commit > 2.0:
+        self.buffer[row[0]] = row
+        if len(self.buffer) >= 200 or time.monotonic() - self.last_commit > 2.0:
             self.commit()
 
     def commit(self) -> None:
-        if self.in_tx:
-            self.conn.execute("COMMIT")
-            self.in_tx = False
-        self.pending = 0
+        if self.buffer:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany("INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?,?,?)",
+                                      list(self.buffer.values()))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.buffer.clear()
         self.last_commit = time.monotonic()
 
     def read(self, fp: bytes) -> tuple | None:
+        row = self.buffer.get(fp)
+        if row is not None:
+            return row[1:]
         return self.conn.execute(
             "SELECT url, status, headers, body, stored, lastmod FROM responses WHERE fp=?",
             (fp,)).fetchone()

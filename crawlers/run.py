@@ -11,6 +11,7 @@ and when every spider finished cleanly writes ``signals/month=M`` from the job's
 from __future__ import annotations
 
 import logging
+import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +114,13 @@ def run_crawl(month: str, proxy: str | None = None, lake: str | Path | None = No
     if job is None:
         raise ValueError("a crawl needs a job directory (CRAWL_JOB_DIR may not be 'none')")
     t0 = time.monotonic()
+    spider_args = {k: dict(v) for k, v in (spider_args or {}).items()}
+    workers: list[tuple[subprocess.Popen[bytes], Path]] = []
+    n = _processes(s, spiders, spider_args, lake_root)
+    if n > 1:  # company sites in n shards: this process takes shard 0, workers the rest
+        spider_args.setdefault("sites", {})["shard"] = f"0/{n}"
+        workers = [_start_worker(i, n, month, proxy, lake_root, job.path, settings)
+                   for i in range(1, n)]
     own_handlers = bool(logging.getLogger().handlers)
     if own_handlers:  # the CLI already logs (rich): Scrapy's records flow to its handlers
         s.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
@@ -125,9 +133,17 @@ def run_crawl(month: str, proxy: str | None = None, lake: str | Path | None = No
         crawlers.append((name, crawler))
         process.crawl(crawler, **dict((spider_args or {}).get(name, {})))
     process.start()
+    worker_stats: list[tuple[str, dict[str, Any]]] = []
+    for i, (w, out) in enumerate(workers, start=1):
+        code = w.wait()
+        try:
+            worker_stats.append((f"sites-{i}", read_summary_file(out)["stats"]["sites"]))
+        except (OSError, ValueError, KeyError):
+            worker_stats.append((f"sites-{i}", {"finish_reason": f"worker exit {code}"}))
     summary = CrawlSummary(month=month, finished=False, seconds=time.monotonic() - t0)
-    for name, crawler in crawlers:
-        st = dict(crawler.stats.get_stats()) if crawler.stats else {}
+    all_stats = [(name, dict(crawler.stats.get_stats()) if crawler.stats else {})
+                 for name, crawler in crawlers] + worker_stats
+    for name, st in all_stats:
         summary.stats[name] = st
         summary.reasons[name] = str(st.get("finish_reason", "unknown"))
         summary.requests += int(st.get("wire/requests", 0))
@@ -136,10 +152,12 @@ def run_crawl(month: str, proxy: str | None = None, lake: str | Path | None = No
         summary.cache_hits += int(st.get("httpcache/hit", 0))
         summary.not_modified += int(st.get("wire/status/304", 0))
         summary.pages += int(st.get("response_received_count", 0))
-        src = SOURCE_OF_SPIDER[name]
-        summary.signals[src] = int(st.get(f"signals/{src}/stored", 0))
-        summary.resolution[src] = {k: int(st.get(f"signals/{src}/{k}", 0))
-                                   for k in ("resolved", "ambiguous", "unresolved")}
+        src = SOURCE_OF_SPIDER[name.split("-")[0]]
+        summary.signals[src] = summary.signals.get(src, 0) + int(
+            st.get(f"signals/{src}/stored", 0))
+        res = summary.resolution.setdefault(src, {})
+        for k in ("resolved", "ambiguous", "unresolved"):
+            res[k] = res.get(k, 0) + int(st.get(f"signals/{src}/{k}", 0))
     summary.finished = all(r == "finished" for r in summary.reasons.values())
     if summary.finished and publish:
         dest, n = job.publish(Lake(lake_root), month)
@@ -150,23 +168,90 @@ def run_crawl(month: str, proxy: str | None = None, lake: str | Path | None = No
                     summary.reasons, job.path)
     for line in summary.lines():
         log.info(line)
-    write_summary(summary, crawl_state_dir(s))
+    out = s.get("CRAWL_SUMMARY_FILE")
+    if out:  # a worker process: its parent reads it
+        _write_json(summary, Path(out))
+    else:
+        write_summary(summary, crawl_state_dir(s))
     return summary
 
 
-def write_summary(summary: CrawlSummary, state_dir: Path) -> Path:
-    """Record a run's summary as ``<state>/runs/month=M.json`` (the last run of M)."""
+def _processes(s: Any, spiders: Sequence[str], spider_args: Mapping[str, Any],
+               lake_root: Path) -> int:
+    """How many processes crawl the company sites: ``CRAWL_PROCESSES``, or with 0 (auto)
+    one per ``CRAWL_SITES_PER_PROCESS`` domains, at most one per CPU core. Twisted runs one
+    reactor on one core per process, so on a multi-core machine a large crawl is split into
+    domain shards (the ``--shard`` mechanism), each in its own process, one job directory."""
+    import os
+
+    if "sites" not in spiders or (spider_args.get("sites") or {}).get("shard") \
+            or (spider_args.get("sites") or {}).get("domains"):
+        return 1
+    n = s.getint("CRAWL_PROCESSES", 0)
+    if n <= 0:
+        from crawlers.spiders.sites import company_domains
+
+        per = max(1, s.getint("CRAWL_SITES_PER_PROCESS", 1500))
+        n = min(os.cpu_count() or 1, 4, len(company_domains(lake_root)) // per)
+    return max(1, n)
+
+
+def _start_worker(i: int, n: int, month: str, proxy: str | None, lake_root: Path,
+                  job_path: Path, settings: Mapping[str, Any] | None,
+                  ) -> tuple[subprocess.Popen[bytes], Path]:
+    """Shard ``i/n`` of the company sites in a child process attached to the same job.
+
+    The child dies with its parent (``PR_SET_PDEATHSIG`` on Linux), so a killed crawl
+    leaves no orphan behind and resumes whole when run again."""
+    import json
+    import sys
+
+    out = job_path / f".worker-{i}-of-{n}.json"
+    out.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "crawlers", "crawl", "--month", month, "--lake",
+           str(lake_root), "--spiders", "sites", "--shard", f"{i}/{n}", "--no-publish",
+           "--job-dir", str(job_path), "-s", "CRAWL_JOB_ATTACH=1", "-s", "CRAWL_PROCESSES=1",
+           "-s", f"CRAWL_SUMMARY_FILE={out}"]
+    if proxy is not None:
+        cmd += ["--proxy", proxy]
+    for k, v in (settings or {}).items():
+        if k not in ("CRAWL_JOB_ATTACH", "CRAWL_PROCESSES", "CRAWL_SUMMARY_FILE"):
+            cmd += ["-s", f"{k}={v if isinstance(v, str) else json.dumps(v)}"]
+    return subprocess.Popen(cmd, preexec_fn=_die_with_parent), out
+
+
+def _die_with_parent() -> None:
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _write_json(summary: CrawlSummary, dest: Path) -> Path:
     import json
     import os
     from dataclasses import asdict
 
-    runs = state_dir / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    dest = runs / f"month={summary.month}.json"
-    tmp = runs / f".month={summary.month}.json.tmp"
+    tmp = dest.with_name(f".{dest.name}.tmp")
     tmp.write_text(json.dumps(asdict(summary), indent=1, default=str))
     os.replace(tmp, dest)
     return dest
+
+
+def read_summary_file(path: Path) -> dict[str, Any]:
+    import json
+
+    return json.loads(path.read_text())
+
+
+def write_summary(summary: CrawlSummary, state_dir: Path) -> Path:
+    """Record a run's summary as ``<state>/runs/month=M.json`` (the last run of M)."""
+    runs = state_dir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    return _write_json(summary, runs / f"month={summary.month}.json")
 
 
 def read_summary(state_dir: Path, month: str) -> dict[str, Any]:

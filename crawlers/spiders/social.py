@@ -41,10 +41,10 @@ class SocialSpider(BaseSpider):
     name = "social"
     source = "social"
     custom_settings = {**SHARED_SOURCE_SETTINGS, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-                       "DOWNLOAD_DELAY": 0.25}
+                       "DOWNLOAD_DELAY": 0.1}
 
     async def start(self) -> AsyncIterator[Any]:
-        size = self.settings.getint("CRAWL_SOCIAL_PAGE_SIZE", 50)
+        size = self.settings.getint("CRAWL_SOCIAL_PAGE_SIZE", 100)
         for url in entry_urls(self.settings, "social"):
             await self.wait_for_room()
             if size and "limit=" not in url:

@@ -88,12 +88,13 @@ def test_next_crawl_of_an_unchanged_web_transfers_little(small_web: SmallWeb,
 def test_kill_9_mid_crawl_then_resume(small_web: SmallWeb, first_crawl: Path,
                                       tmp_path: Path) -> None:
     """A crawl killed with SIGKILL and run again finishes with exactly the signals of an
-    uninterrupted crawl: no duplicate, no loss."""
+    uninterrupted crawl: no duplicate, no loss. It runs in two processes (company sites in
+    two shards, one job directory), as large crawls do: the worker dies with its parent."""
     lake = fresh_lake(small_web, tmp_path / "lake")
     staging = lake / "crawl_state" / "jobs" / f"month={small_web.month}" / "staging"
     # slower and in small batches, so the kill lands in the middle of the crawl
     cmd = crawl_cmd(small_web, lake, None, "-s", "DOWNLOAD_DELAY=0.1",
-                    "-s", "CRAWL_STORE_BATCH=25")
+                    "-s", "CRAWL_STORE_BATCH=25", "-s", "CRAWL_PROCESSES=2")
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
@@ -111,8 +112,13 @@ def test_kill_9_mid_crawl_then_resume(small_web: SmallWeb, first_crawl: Path,
     assert not (lake / "signals").exists()  # nothing published by a killed crawl
     job = json.loads((staging.parent / "job.json").read_text())
     assert job["status"] == "running"
-    p = run_crawl_subprocess(small_web, lake)
+    time.sleep(0.5)
+    workers = subprocess.run(["pgrep", "-f", f"--lake {lake} --spiders sites --shard"],
+                             capture_output=True, text=True).stdout.split()
+    assert not workers, "a worker survived its parent"
+    p = run_crawl_subprocess(small_web, lake, None, "-s", "CRAWL_PROCESSES=2")
     assert "resumed" in p.stdout + p.stderr
+    assert len({p.name.split("-")[-2] for p in staging.glob("part-sites-*")}) >= 2
     summary = read_summary(lake / "crawl_state", small_web.month)
     skipped = sum(int(st.get("resume/skipped_pages", 0)) for st in summary["stats"].values())
     assert skipped > 0  # pages stored before the kill were not fetched again
