@@ -8,11 +8,16 @@ large download starts at once and memory stays bounded by the filtered table.
 
 from __future__ import annotations
 
+import csv
 import io
+import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -163,9 +168,16 @@ def needed_columns(report: str, f: Filters, columns: list[str], sort: str) -> li
     return need + [c for c in dict.fromkeys(extra) if c not in need]
 
 
+ROW = "__row__"
+
+
 def query(path: Path, report: str, columns: list[str], f: Filters, sort: str,
           descending: bool, limit: int | None) -> pa.Table:
-    """Read, filter, sort and cut one report Parquet file; returns only ``columns``."""
+    """Read, filter, sort and cut one report Parquet file.
+
+    Returns ``columns`` plus a last column ``__row__``: each row's position in the published
+    file, so the same rows can be cut from the published CSV (see :func:`published_csv`).
+    """
     flags = C.report_flag_columns(report)
     unknown = [v for v in f.cohorts or [] if v not in flags]
     if unknown:
@@ -177,6 +189,7 @@ def query(path: Path, report: str, columns: list[str], f: Filters, sort: str,
         raise bad_request(f"column(s) {missing} are not in the published {report!r} report of "
                           "this month")
     table = pq.read_table(path, columns=need)
+    table = table.append_column(ROW, pa.array(range(table.num_rows), pa.int64()))
     mask = filter_mask(table, report, f)
     if mask is not None:
         table = table.filter(mask)
@@ -187,7 +200,84 @@ def query(path: Path, report: str, columns: list[str], f: Filters, sort: str,
     table = table.sort_by(keys)
     if limit is not None:
         table = table.slice(0, limit)
-    return table.select(columns)
+    return table.select([*columns, ROW])
+
+
+_CSV_CACHE: OrderedDict[tuple, pa.Table] = OrderedDict()
+_CSV_CACHE_LOCK = threading.Lock()
+CSV_CACHE_ENTRIES = 4
+
+
+def published_csv(path: Path) -> pa.Table:
+    """The published CSV as text cells (every column a string, exactly as written), cached
+    by file identity: the filtered CSV reuses the publisher's formatting cell for cell."""
+    st = os.stat(path)
+    key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+    with _CSV_CACHE_LOCK:
+        hit = _CSV_CACHE.get(key)
+        if hit is not None:
+            _CSV_CACHE.move_to_end(key)
+            return hit
+    with open(path, "rb") as fh:
+        header = fh.readline().decode("utf-8-sig").rstrip("\r\n")
+    names = next(csv.reader([header]))
+    table = pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding="utf8"),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+            quoted_strings_can_be_null=False),
+    )
+    if table.column_names and table.column_names[0].startswith("\ufeff"):
+        table = table.rename_columns([table.column_names[0][1:], *table.column_names[1:]])
+    with _CSV_CACHE_LOCK:
+        _CSV_CACHE[key] = table
+        while len(_CSV_CACHE) > CSV_CACHE_ENTRIES:
+            _CSV_CACHE.popitem(last=False)
+    return table
+
+
+def _quote(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """CSV minimal quoting (as Python's csv and pandas do): quote a cell only when it holds
+    a comma, a quote or a line break, doubling its quotes."""
+    col = pc.fill_null(pc.cast(col, pa.string()), "")
+    needs = pc.match_substring_regex(col, r'[,"\r\n]')
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(col, '"', '""'), '"', "")
+    return pc.if_else(needs, quoted, col)
+
+
+def csv_lines(table: pa.Table, eol: str = "\r\n") -> bytes:
+    """Rows of a table of text cells as CSV lines (minimal quoting, ``eol`` after each)."""
+    if table.num_rows == 0:
+        return b""
+    cols = [_quote(table[c]) for c in table.column_names]
+    rows = pc.binary_join_element_wise(*cols, ",") if len(cols) > 1 else cols[0]
+    rows = pc.binary_join_element_wise(rows, pa.scalar(""), eol)
+    arr = rows.combine_chunks() if isinstance(rows, pa.ChunkedArray) else rows
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset:arr.offset + len(arr) + 1]
+    # the rows are contiguous in the data buffer: one copy, no per-row Python
+    return arr.buffers()[2].to_pybytes()[int(offsets[0]):int(offsets[-1])]
+
+
+def iter_published_csv(csv_path: Path, rows: pa.Array, columns: list[str], expected_rows: int,
+                       batch_rows: int = CSV_BATCH_ROWS) -> Iterator[bytes] | None:
+    """The chosen rows and columns of the published CSV, in ``rows`` order, as a byte
+    stream with the BOM and the header; ``None`` if the CSV does not line up with the
+    Parquet file (then the caller writes the CSV itself)."""
+    text = published_csv(csv_path)
+    if text.num_rows != expected_rows or any(c not in text.column_names for c in columns):
+        return None
+    picked = text.select(columns).take(rows)
+    header = csv_lines(pa.table({c: [c] for c in columns}))
+
+    def gen() -> Iterator[bytes]:
+        yield BOM + header
+        for start in range(0, picked.num_rows, batch_rows):
+            yield csv_lines(picked.slice(start, batch_rows))
+
+    return gen()
 
 
 def neutralise(table: pa.Table) -> pa.Table:

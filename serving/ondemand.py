@@ -35,7 +35,8 @@ def _load_champions(catalog: Catalog, settings: Settings, month: str, run_id: st
         from scoring.batch import load_champions
 
         _champions.clear()  # one month's models at a time
-        _champions[key] = load_champions(catalog.lake, settings, settings.products)
+        _champions[key] = load_champions(catalog.lake, settings, settings.products,
+                                         strict=False)
     return _champions[key]
 
 
@@ -63,6 +64,10 @@ def score_company(catalog: Catalog, settings: Settings, p: Principal,
     record["domain"] = domain
     record["country"] = record["country"].upper()
     info = idx.months[snap.month]
+    # the products the published month was scored for (a product without a fit champion
+    # is not in the batch either)
+    scored = tuple(p for p in settings.products if p in snap.model_versions)
+    settings = settings.model_copy(update={"products": scored})
     with _lock:  # one at a time: it runs the feature builder and the models
         champions = _load_champions(catalog, settings, info.month, info.run_id)
         try:

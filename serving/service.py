@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import bentoml
+import pyarrow.parquet as pq
 from bentoml.validators import ContentType
 from pydantic import Field
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -235,8 +236,18 @@ class Propensity:
                 raise not_found(f"report {report!r} of {m} is not published for partner "
                                 f"{g}") from None
             headers["x-row-count"] = str(table.num_rows)
+            rows, table = table[D.ROW], table.drop([D.ROW])
             if format == "csv":
-                return StreamingResponse(D.iter_csv(table), media_type=media,  # type: ignore[return-value]
+                total = pq.ParquetFile(path).metadata.num_rows
+                csv_path = self.catalog.report_path(g, m, report, "csv")
+                try:
+                    stream = retry_swap(lambda: D.iter_published_csv(csv_path, rows, cols,
+                                                                     total))
+                except FileNotFoundError:
+                    stream = None
+                if stream is None:  # no published CSV in line with the Parquet file
+                    stream = D.iter_csv(table)
+                return StreamingResponse(stream, media_type=media,  # type: ignore[return-value]
                                          headers=headers)
             return Response(D.parquet_bytes(table), media_type=media,  # type: ignore[return-value]
                             headers=headers)
