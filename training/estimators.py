@@ -71,6 +71,33 @@ def _check_fit_input(est: BaseEstimator, X: Any, y: Any) -> tuple[Any, np.ndarra
     return X, y
 
 
+def _sample_negatives(yb: np.ndarray, rate: float, weight: Any, seed: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows kept (every positive, a ``rate`` share of negatives) and their weights.
+
+    A kept negative weighs ``1 / rate`` times its given weight (Horvitz-Thompson), so the
+    weighted sample has the class balance of the full data and probabilities fitted on it
+    stay calibrated. ``rate`` 1 keeps every row.
+    """
+    n = len(yb)
+    w = np.ones(n) if weight is None else np.asarray(weight, float)
+    if len(w) != n:
+        raise ValueError(f"sample_weight has {len(w)} values for {n} rows")
+    if weight is not None and (not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0):
+        raise ValueError("sample_weight must be finite, non-negative and not all zero")
+    if not 0 < rate <= 1:
+        raise ValueError(f"negative_rate must be in (0, 1], got {rate!r}")
+    if rate >= 1:
+        return np.arange(n), w
+    keep = (yb == 1) | (np.random.default_rng(seed).random(n) < rate)
+    idx = np.flatnonzero(keep)
+    return idx, np.where(yb[idx] == 1, w[idx], w[idx] / rate)
+
+
+def _rows(X: Any, idx: np.ndarray) -> Any:
+    return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
+
+
 def _binary_tags(tags: Any) -> Any:
     tags.classifier_tags.multi_class = False
     tags.input_tags.allow_nan = True
@@ -84,18 +111,26 @@ class PULookalikeClassifier(ClassifierMixin, BaseEstimator):
     ----------
     estimator : classifier with ``predict_proba``, default LightGBM with :data:`DEFAULT_LGBM`
     holdout : share of labelled positives held out to estimate the label frequency ``c``
-    random_state : seed of the holdout split and of the default estimator
+    negative_rate : share of unlabeled rows kept for the fit (each kept one weighs
+        ``1 / negative_rate``); 1 keeps every row. For large books: the fit's cost follows
+        the rows, and the weights keep ``g`` an estimate for the whole population.
+    random_state : seed of the holdout split, the subsample and the default estimator
     """
 
-    def __init__(self, estimator: Any = None, holdout: float = 0.2, random_state: int = 0) -> None:
+    def __init__(self, estimator: Any = None, holdout: float = 0.2, negative_rate: float = 1.0,
+                 random_state: int = 0) -> None:
         self.estimator = estimator
         self.holdout = holdout
+        self.negative_rate = negative_rate
         self.random_state = random_state
 
-    def fit(self, X: Any, y: Any) -> PULookalikeClassifier:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> PULookalikeClassifier:
         """``y`` is 1 for labelled positives (best customers), 0 for unlabeled rows."""
         X, y = _check_fit_input(self, X, y)
         yb = (y == self.classes_[1]).astype(int)
+        idx, w = _sample_negatives(yb, self.negative_rate, sample_weight, self.random_state)
+        if len(idx) < len(yb):
+            X, yb = _rows(X, idx), yb[idx]
         rng = np.random.default_rng(self.random_state)
         pos = np.flatnonzero(yb == 1)
         n_hold = int(round(self.holdout * len(pos)))
@@ -105,14 +140,10 @@ class PULookalikeClassifier(ClassifierMixin, BaseEstimator):
         base = self.estimator if self.estimator is not None else default_lgbm(self.random_state)
         self.estimator_ = clone(base)
         Xt = X.iloc[train] if hasattr(X, "iloc") else X[train]
-        self.estimator_.fit(Xt, yb[train])
-        if len(hold):
-            Xh = X.iloc[hold] if hasattr(X, "iloc") else X[hold]
-            g = self.estimator_.predict_proba(Xh)[:, 1]
-        else:  # too few positives to hold any out: estimate c on the training positives
-            Xp = X.iloc[pos] if hasattr(X, "iloc") else X[pos]
-            g = self.estimator_.predict_proba(Xp)[:, 1]
-        self.c_ = float(np.clip(np.mean(g), 1e-6, 1.0)) if len(g) else 1.0
+        self.estimator_.fit(Xt, yb[train], sample_weight=w[train])
+        rows = hold if len(hold) else pos  # too few positives to hold any out: use them all
+        g = self.estimator_.predict_proba(_rows(X, rows))[:, 1]
+        self.c_ = float(np.clip(np.average(g, weights=w[rows]), 1e-6, 1.0)) if len(g) else 1.0
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -149,25 +180,35 @@ class TimeCalibratedClassifier(ClassifierMixin, BaseEstimator):
     refit : refit the base model on all rows after calibrating, so the latest months also
         teach the ranking (default; the calibration map then applies to a model trained on
         a little more data, which the backtest's Brier score checks)
+    negative_rate : share of negative rows kept (every positive is kept); each kept negative
+        weighs ``1 / negative_rate`` in the base model and in the calibrator, so the
+        probabilities stay calibrated on the full population. 1 keeps every row.
     """
 
     def __init__(self, estimator: Any = None, calibration_share: float = 0.25,
                  method: str = "sigmoid", refit: bool = True, min_isotonic_positives: int = 50,
-                 random_state: int = 0) -> None:
+                 negative_rate: float = 1.0, random_state: int = 0) -> None:
         self.estimator = estimator
         self.calibration_share = calibration_share
         self.method = method
         self.refit = refit
         self.min_isotonic_positives = min_isotonic_positives
+        self.negative_rate = negative_rate
         self.random_state = random_state
 
-    def fit(self, X: Any, y: Any, sample_time: Any = None) -> TimeCalibratedClassifier:
+    def fit(self, X: Any, y: Any, sample_time: Any = None,
+            sample_weight: Any = None) -> TimeCalibratedClassifier:
+        """``sample_weight`` (optional) multiplies the subsampling weights, e.g. when the
+        rows were already sampled upstream with known inclusion probabilities."""
         X, y = _check_fit_input(self, X, y)
         yb = (y == self.classes_[1]).astype(int)
         n = len(yb)
         t = np.arange(n) if sample_time is None else np.asarray(sample_time)
         if len(t) != n:
             raise ValueError(f"sample_time has {len(t)} values for {n} rows")
+        idx, w = _sample_negatives(yb, self.negative_rate, sample_weight, self.random_state)
+        if len(idx) < n:
+            X, yb, t = _rows(X, idx), yb[idx], t[idx]
         times = np.unique(t)
         k = max(1, int(round(self.calibration_share * len(times))))
         if len(times) < 2:
@@ -180,12 +221,13 @@ class TimeCalibratedClassifier(ClassifierMixin, BaseEstimator):
         sel = (lambda m: X.iloc[m]) if hasattr(X, "iloc") else (lambda m: X[m])
         if yb[~cal].sum() == 0 or yb[~cal].sum() == (~cal).sum():
             raise ValueError("the training slice before the calibration slice has one class only")
-        self.estimator_.fit(sel(~cal), yb[~cal])
+        self.estimator_.fit(sel(~cal), yb[~cal], sample_weight=w[~cal])
         raw = self.estimator_.predict_proba(sel(cal))[:, 1]
-        self.calibrator_ = _fit_calibrator(raw, yb[cal], self.method, self.min_isotonic_positives)
+        self.calibrator_ = _fit_calibrator(raw, yb[cal], self.method, self.min_isotonic_positives,
+                                           w[cal])
         self.method_ = type(self.calibrator_).__name__
         if self.refit:
-            self.estimator_ = clone(base).fit(X, yb)
+            self.estimator_ = clone(base).fit(X, yb, sample_weight=w)
         return self
 
     def predict_raw(self, X: Any) -> np.ndarray:
@@ -217,7 +259,8 @@ class _Sigmoid:
         return 1.0 / (1.0 + np.exp(-(self.a * z + self.b)))
 
 
-def _fit_calibrator(raw: np.ndarray, y: np.ndarray, method: str, min_pos: int) -> Any:
+def _fit_calibrator(raw: np.ndarray, y: np.ndarray, method: str, min_pos: int,
+                    weight: np.ndarray | None = None) -> Any:
     from sklearn.isotonic import IsotonicRegression
     from sklearn.linear_model import LogisticRegression
 
@@ -225,9 +268,10 @@ def _fit_calibrator(raw: np.ndarray, y: np.ndarray, method: str, min_pos: int) -
         raise ValueError(f"method must be auto, isotonic or sigmoid, got {method!r}")
     use_iso = method == "isotonic" or (method == "auto" and y.sum() >= min_pos)
     if use_iso:
-        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
+        return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
+            raw, y, sample_weight=weight)
     z = np.log(np.clip(raw, 1e-9, 1 - 1e-9) / (1 - np.clip(raw, 1e-9, 1 - 1e-9)))
     if y.min() == y.max():  # degenerate slice: keep the raw scale, shifted to the slice rate
         return _Sigmoid(1.0, float(np.log((y.mean() + 1e-6) / (1 - y.mean() + 1e-6))))
-    lr = LogisticRegression(C=1e4).fit(z.reshape(-1, 1), y)
+    lr = LogisticRegression(C=1e4).fit(z.reshape(-1, 1), y, sample_weight=weight)
     return _Sigmoid(float(lr.coef_[0, 0]), float(lr.intercept_[0]))

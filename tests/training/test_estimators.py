@@ -12,8 +12,15 @@ from training.metrics import binary_metrics, capture_at
 SMALL = default_lgbm(n_estimators=20, min_child_samples=2)
 
 
+# Weighting a row by k is not the same as repeating it k times for a LightGBM-backed model
+# (row bagging, and min_child_samples counts rows, not weight), nor for the PU holdout split.
+WEIGHT_EQUIVALENCE = {"check_sample_weight_equivalence_on_dense_data":
+                      "LightGBM bagging and min_child_samples count rows, not weights"}
+
+
 @parametrize_with_checks([PULookalikeClassifier(estimator=SMALL),
-                          TimeCalibratedClassifier(estimator=SMALL)])
+                          TimeCalibratedClassifier(estimator=SMALL)],
+                         expected_failed_checks=lambda est: WEIGHT_EQUIVALENCE)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
@@ -56,3 +63,47 @@ def test_time_calibration_is_calibrated_and_out_of_time():
     assert binary_metrics(yt, p)["auc"] > 0.8 and capture_at(p, yt) > 0.3
     with pytest.raises(ValueError, match="two distinct sample times"):
         TimeCalibratedClassifier().fit(X, y, sample_time=np.zeros(len(y)))
+
+
+def test_negative_subsampling_keeps_probabilities_calibrated():
+    X, y, t = _data(24000)
+    Xt, yt, _ = _data(24000, seed=7)
+    base = dict(estimator=default_lgbm(n_estimators=100), calibration_share=0.25)
+    full = TimeCalibratedClassifier(**base).fit(X, y, sample_time=t)
+    sub = TimeCalibratedClassifier(**base, negative_rate=0.1).fit(X, y, sample_time=t)
+    p_full, p_sub = full.predict_proba(Xt)[:, 1], sub.predict_proba(Xt)[:, 1]
+    # a tenth of the negatives, weighted by 10: the full model's scale (both are calibrated
+    # on the latest slice, whose rate is 0.107), and the same ranking quality
+    assert abs(p_sub.mean() - p_full.mean()) < 0.012
+    order = np.argsort(p_sub)
+    for chunk in np.array_split(order, 5):
+        assert abs(p_sub[chunk].mean() - yt[chunk].mean()) < 0.04
+    assert binary_metrics(yt, p_sub)["auc"] > binary_metrics(yt, p_full)["auc"] - 0.02
+    # without the weights the sample's base rate (several times higher) would show through
+    Xs, ys, ts = _negatives_only(X, y, t, 0.1)
+    unweighted = TimeCalibratedClassifier(**base).fit(Xs, ys, sample_time=ts)
+    assert unweighted.predict_proba(Xt)[:, 1].mean() > 2 * yt.mean()
+    # upstream sampling with its weights passed in gives the same calibration
+    w = np.where(ys == 1, 1.0, 10.0)
+    up = TimeCalibratedClassifier(**base).fit(Xs, ys, sample_time=ts, sample_weight=w)
+    assert abs(up.predict_proba(Xt)[:, 1].mean() - p_full.mean()) < 0.012
+    with pytest.raises(ValueError, match="negative_rate"):
+        TimeCalibratedClassifier(negative_rate=0).fit(X, y, sample_time=t)
+
+
+def test_pu_negative_subsampling_keeps_ranking_and_scale():
+    X, y, _ = _data(24000)
+    rng = np.random.default_rng(1)
+    s = ((y == 1) & (rng.random(len(y)) < 0.33)).astype(int)
+    full = PULookalikeClassifier(estimator=default_lgbm(n_estimators=100)).fit(X, s)
+    sub = PULookalikeClassifier(estimator=default_lgbm(n_estimators=100),
+                                negative_rate=0.2).fit(X, s)
+    pf, ps = full.predict_proba(X)[:, 1], sub.predict_proba(X)[:, 1]
+    hidden = (y == 1) & (s == 0)
+    assert binary_metrics(hidden[s == 0], ps[s == 0])["auc"] > 0.8
+    assert abs(ps.mean() - pf.mean()) < 0.3 * pf.mean()  # the weights keep the scale
+
+
+def _negatives_only(X, y, t, rate):
+    keep = (y == 1) | (np.random.default_rng(3).random(len(y)) < rate)
+    return X[keep], y[keep], t[keep]
