@@ -75,6 +75,10 @@ class TrainingSettings(BaseModel):
     train_months: int = Field(12, ge=2, description="cut-off months of history per training set")
     calibration_share: float = Field(0.25, gt=0, lt=1, description="latest share of training "
                                      "months used to calibrate")
+    negative_rate: float = Field(1.0, gt=0, le=1, description="share of non-buyers (intent) "
+                                 "and unlabeled rows (fit) the models learn from, each "
+                                 "weighted by its inverse; below 1 for large books (1M "
+                                 "companies), where intent rows are also sampled at read time")
     promotion_metric: str = Field("capture_top10", description="metric the champion gate compares")
     promotion_margin: float = Field(0.01, ge=0, description="absolute margin a challenger must win by")
     fit_refresh_months: tuple[int, ...] = Field((1, 4, 7, 10), description="months in which the "

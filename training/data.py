@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from propensity.lake import Lake
@@ -25,6 +26,12 @@ LABELS = "labels"
 
 FIT_FAMILIES = ("firm", "ib", "adopt", "agr")
 KEY = ("customer_id", "as_of")
+#: Feature columns the eligibility rules read (:func:`propensity.products.eligible_mask`).
+ELIGIBILITY = ("agr_ending_90d", *(f"ib_{p}_owned" for p in (
+    "azure", "m365", "copilot", "d365_bc", "d365_sales_pro", "power_apps", "surface",
+    "security_e5")))
+#: Column of a sampled training frame: the inverse of each row's inclusion probability.
+WEIGHT = "sample_weight"
 
 
 class TrainingDataError(ValueError):
@@ -39,19 +46,26 @@ def label_months(lake: Lake) -> list[str]:
     return lake.months(LABELS)
 
 
-def read_month(lake: Lake, month: str, labels: bool = True) -> pd.DataFrame:
-    """Features of one cut-off, joined with its labels when asked (inner join on the key)."""
+def read_month(lake: Lake, month: str, labels: bool = True,
+               columns: list[str] | None = None) -> pd.DataFrame:
+    """Features of one cut-off, joined with its labels when asked (inner join on the key).
+
+    ``columns`` reads only those feature columns (the key is always read); ``labels`` may
+    be True (every label) or a list of label columns.
+    """
     path = lake.path(FEATURES, month)
     if not path.exists():
         raise TrainingDataError(f"no features for {month} at {path}: run "
                                 f"`propensity features --month {month}`")
-    f = pq.read_table(path).to_pandas()
+    cols = None if columns is None else [*KEY, *(c for c in columns if c not in KEY)]
+    f = pq.read_table(path, columns=cols).to_pandas()
     if labels:
         lp = lake.path(LABELS, month)
         if not lp.exists():
             raise TrainingDataError(f"no labels for {month} at {lp}: its 3-month window has "
                                     "not closed, or features were built without labels")
-        lab = pq.read_table(lp).to_pandas()
+        lcols = None if labels is True else ["customer_id", *labels]
+        lab = pq.read_table(lp, columns=lcols).to_pandas()
         f = f.merge(lab.drop(columns=["as_of"], errors="ignore"), on="customer_id",
                     how="inner", validate="one_to_one")
     f["as_of"] = pd.to_datetime(f["as_of"])
@@ -92,6 +106,58 @@ def frame(lake: Lake, months: list[str]) -> pd.DataFrame:
     return pd.concat([read_month(lake, m) for m in months], ignore_index=True)
 
 
+def feature_names(lake: Lake, month: str) -> list[str]:
+    """Column names of the feature table of ``month`` (read from its schema only)."""
+    path = Path(lake.path(FEATURES, month))
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    if not files:
+        raise TrainingDataError(f"no features for {month} at {path}")
+    return list(pq.read_schema(files[0]).names)
+
+
+def intent_frame(lake: Lake, months: list[str], product: str, negative_rate: float = 1.0,
+                 seed: int = 0) -> pd.DataFrame:
+    """The intent training rows of ``product`` over ``months``, read lean for large books.
+
+    Reads only the product's intent columns and label, keeps the eligible rows, every buyer
+    and a ``negative_rate`` share of the others (chosen by a hash of customer, month and
+    ``seed``: the same rows on every run and engine, whatever the file's row order), and adds
+    :data:`WEIGHT` = 1 / inclusion probability (1 for buyers, ``1 / negative_rate`` for kept
+    non-buyers), so weighted fits see the full population's class balance.
+    """
+    if not 0 < negative_rate <= 1:
+        raise ValueError(f"negative_rate must be in (0, 1], got {negative_rate!r}")
+    names = feature_names(lake, months[-1])
+    cols = [*KEY, *feature_columns(pd.DataFrame(columns=names), product, "intent")]
+    label = f"label_{product}"
+    parts = []
+    for m in months:
+        path, lpath = lake.path(FEATURES, m), lake.path(LABELS, m)
+        if not lpath.exists():
+            raise TrainingDataError(f"no labels for {m} at {lpath}")
+        tbl = pq.read_table(path, columns=cols)
+        # decide on the few columns eligibility needs, then convert only the kept rows
+        key = tbl.select([c for c in cols if c == "customer_id" or c in ELIGIBILITY]).to_pandas()
+        lab = pq.read_table(lpath, columns=["customer_id", label]).to_pandas()
+        key = key.merge(lab, on="customer_id", how="left", validate="one_to_one")
+        y = key[label].fillna(False).astype(bool).to_numpy()
+        keep = eligible_mask(key, product) & key[label].notna().to_numpy()
+        if negative_rate < 1:
+            keep &= y | (_uniform(key["customer_id"], f"{m}|{product}|{seed}") < negative_rate)
+        df = tbl.filter(pa.array(keep)).to_pandas()
+        df["as_of"] = pd.to_datetime(df["as_of"])
+        df[label] = y[keep]
+        df[WEIGHT] = np.where(y[keep], 1.0, 1.0 / negative_rate)
+        parts.append(df)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _uniform(keys: pd.Series, salt: str) -> np.ndarray:
+    """A deterministic uniform number in [0, 1) per key (a hash of key and salt)."""
+    h = pd.util.hash_pandas_object(keys.astype(str) + "|" + salt, index=False).to_numpy()
+    return (h >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
 def feature_columns(df: pd.DataFrame, product: str, kind: str) -> list[str]:
     """Columns a model of ``kind`` may read for ``product``.
 
@@ -99,7 +165,7 @@ def feature_columns(df: pd.DataFrame, product: str, kind: str) -> list[str]:
     win/loss and signals (its topic area and topics). Fit: firmographics, agreements, and install base and
     adoption of the *other* products (the product's own ownership defines its positives).
     """
-    cols = [c for c in df.columns if c not in KEY and not c.startswith("label_")]
+    cols = [c for c in df.columns if c not in KEY and c != WEIGHT and not c.startswith("label_")]
     if kind == "intent":
         return [c for c in cols if _intent_relevant(c, product)]
     own = (f"ib_{product}_", f"adopt_{product}_")

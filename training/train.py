@@ -62,13 +62,16 @@ def code_version() -> str:
     return __version__
 
 
-def intent_pipeline(columns: list[str], settings: Settings) -> Pipeline:
+def intent_pipeline(columns: list[str], settings: Settings, negative_rate: float = 1.0
+                    ) -> Pipeline:
+    """Preparer and time-calibrated LightGBM. ``negative_rate`` subsamples non-buyers in the
+    estimator; :func:`train` leaves it at 1 and samples at read time instead (with weights)."""
     return Pipeline([
         ("prep", FramePreparer(columns)),
         ("model", TimeCalibratedClassifier(
             estimator=default_lgbm(random_state=settings.seed),
             calibration_share=settings.training.calibration_share,
-            random_state=settings.seed)),
+            negative_rate=negative_rate, random_state=settings.seed)),
     ])
 
 
@@ -76,8 +79,51 @@ def fit_pipeline(columns: list[str], settings: Settings) -> Pipeline:
     return Pipeline([
         ("prep", FramePreparer(columns)),
         ("model", PULookalikeClassifier(estimator=default_lgbm(random_state=settings.seed),
+                                        negative_rate=settings.training.negative_rate,
                                         random_state=settings.seed)),
     ])
+
+
+def _weights(X: pd.DataFrame) -> np.ndarray | None:
+    return X[D.WEIGHT].to_numpy(float) if D.WEIGHT in X.columns else None
+
+
+def fit_intent(X: pd.DataFrame, y: np.ndarray, t: np.ndarray, columns: list[str],
+               settings: Settings) -> Pipeline:
+    """Fit the intent pipeline on rows ``X`` (weighted when a sampled frame carries weights)."""
+    pipe = intent_pipeline(columns, settings)
+    w = _weights(X)
+    pipe.fit(X, y, model__sample_time=t, **({} if w is None else {"model__sample_weight": w}))
+    return pipe
+
+
+def shared_frame(lake: Lake, settings: Settings, plan: D.Plan) -> pd.DataFrame:
+    """What every product's training reads: all training cut-offs (``negative_rate`` 1), or
+    for large books (below 1) the latest cut-off alone, which the fit model learns from."""
+    if settings.training.negative_rate >= 1:
+        return D.frame(lake, plan.train)
+    return D.read_month(lake, plan.train[-1], labels=False)
+
+
+def training_frames(lake: Lake, settings: Settings, plan: D.Plan, product: str,
+                    shared: pd.DataFrame | None = None,
+                    kinds: tuple[str, ...] = ("fit", "intent")) -> dict[str, pd.DataFrame]:
+    """The training frame of each kind for ``product``.
+
+    With ``training.negative_rate`` 1 both kinds read ``shared`` (:func:`shared_frame`: every
+    training cut-off, read once for all products). Below 1 (large books, where twelve cut-offs
+    do not fit in memory): intent reads its own lean, sampled, weighted frame
+    (:func:`training.data.intent_frame`), and fit the latest cut-off (the lookalike learns
+    from the latest book; its estimator samples the unlabeled rows).
+    """
+    shared = shared if shared is not None else shared_frame(lake, settings, plan)
+    if settings.training.negative_rate >= 1:
+        return {k: shared for k in kinds}
+    out = {"fit": shared} if "fit" in kinds else {}
+    if "intent" in kinds:
+        out["intent"] = D.intent_frame(lake, plan.train, product,
+                                       settings.training.negative_rate, settings.seed)
+    return out
 
 
 def _oracle(lake: Lake, month: str, product: str, customers: pd.Series) -> np.ndarray | None:
@@ -106,7 +152,8 @@ def _firmographic_baseline(train: pd.DataFrame, y: np.ndarray, test: pd.DataFram
     cols = [c for c in train.columns if c.startswith("firm_")]
     pipe = Pipeline([("prep", FramePreparer(cols)),
                      ("model", default_lgbm(random_state=settings.seed))])
-    pipe.fit(train, y)
+    w = _weights(train)
+    pipe.fit(train, y, **({} if w is None else {"model__sample_weight": w}))
     return pipe.predict_proba(test)[:, 1]
 
 
@@ -168,8 +215,7 @@ def train_one(lake: Lake, settings: Settings, client: Any, plan: D.Plan, product
             return RunResult(product, kind, "skipped",
                              reason=f"too few buyers: {int(y.sum())} in training, "
                              f"{int(yb.sum())} in the backtest (need {MIN_POSITIVES} and 5)")
-        pipe = intent_pipeline(cols, settings)
-        pipe.fit(X, y, model__sample_time=t)
+        pipe = fit_intent(X, y, t, cols, settings)
     else:
         # the lookalike learns from the latest training cut-off's book (fit is a snapshot)
         latest = train_df[train_df["as_of"] == train_df["as_of"].max()]
@@ -206,7 +252,8 @@ def train_one(lake: Lake, settings: Settings, client: Any, plan: D.Plan, product
                   if k in ("n_estimators", "learning_rate", "num_leaves", "min_child_samples",
                            "subsample", "colsample_bytree", "reg_lambda")}
         params.update({"train_months": ",".join(plan.train), "n_features": len(cols),
-                       "train_rows": len(X), "train_positives": int(np.sum(y if kind == "intent" else s)),
+                       "train_rows": len(X),
+                       "negative_rate": settings.training.negative_rate, "train_positives": int(np.sum(y if kind == "intent" else s)),
                        "backtest_rows": len(Xb)})
         if kind == "intent":
             params["calibration"] = model_step.method_
@@ -226,7 +273,8 @@ def train_one(lake: Lake, settings: Settings, client: Any, plan: D.Plan, product
         info = mlflow.sklearn.log_model(
             pipe, name="model", signature=signature, input_example=example,
             registered_model_name=name, pyfunc_predict_fn="predict_proba",
-            serialization_format="skops", skops_trusted_types=T.SKOPS_TRUSTED)
+            serialization_format="skops", skops_trusted_types=T.SKOPS_TRUSTED,
+            pip_requirements=T.pip_requirements())
         version = str(info.registered_model_version)
         promote, reason = T.challenger_wins(metrics, champ_metrics,
                                             settings.training.promotion_metric,
@@ -256,14 +304,16 @@ def train(lake: Lake, settings: Settings, month: str, products: tuple[str, ...],
     p = D.plan(lake, month, settings.training.train_months)
     log.info("training for %s: train on %s..%s, backtest %s", month, p.train[0], p.train[-1],
              p.backtest)
-    train_df = D.frame(lake, p.train)
+    shared = shared_frame(lake, settings, p)
     test_df = D.read_month(lake, p.backtest)
     digest = D.data_hash(lake, [*p.train, p.backtest])
     results = []
     for product in products:
+        frames = training_frames(lake, settings, p, product, shared, kinds)
         for kind in kinds:
-            results.append(train_one(lake, settings, client, p, product, kind, train_df,
+            results.append(train_one(lake, settings, client, p, product, kind, frames[kind],
                                      test_df, digest))
             if progress:
                 progress(product, kind)
+        del frames
     return results

@@ -100,3 +100,23 @@ def test_fit_positives_are_best_customers(featured_lake):
     assert not any(c.startswith(("ib_m365_", "adopt_m365_", "sig", "wl_")) for c in cols)
     assert any(c.startswith("firm_") for c in cols) and any(c.startswith("ib_azure") for c in cols)
     assert pd.Series(eligible_mask(df, "copilot")).sum() <= owned.sum()
+
+
+def test_train_with_sampled_negatives(featured_lake, tmp_path):
+    """Large-book mode: intent rows sampled at read time with weights, fit samples unlabeled."""
+    settings = load_settings(lake=featured_lake.root, training={
+        "train_months": 4, "negative_rate": 0.3,
+        "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db"})
+    results = train(featured_lake, settings, SCORING_MONTH, ("m365",))
+    assert [(r.kind, r.status) for r in results] == [("fit", "trained"), ("intent", "trained")]
+    intent = results[1]
+    assert intent.metrics["auc"] > 0.65
+    # weights keep the probabilities on the population's scale, not the sample's
+    br = intent.metrics["base_rate"]
+    assert intent.metrics["brier"] < br * (1 - br) * 1.02  # no worse than the base rate
+    client = T.use_tracking(featured_lake.root, settings.training.tracking_uri)
+    params = client.get_run(intent.run_id).data.params
+    assert params["negative_rate"] == "0.3"
+    full = D.intent_set(D.frame(featured_lake, D.plan(featured_lake, SCORING_MONTH, 4).train),
+                        "m365")[0]
+    assert int(params["train_rows"]) < 0.6 * len(full)
