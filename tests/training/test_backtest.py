@@ -1,0 +1,95 @@
+"""The pooled backtest: a thin loop over the training functions, with oracle and baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from propensity.settings import load_settings
+from training import data as D
+from training.backtest import SCORERS, backtest_scores, pooled_capture, summarize
+
+
+def test_pooled_capture_sums_buyers_over_monthly_lists():
+    # month a: 10 rows, top 1 holds 1 of 2 buyers; month b: 10 rows, top 1 holds 1 of 1
+    s = pd.DataFrame({"month": ["a"] * 10 + ["b"] * 10,
+                      "label": [1, 1] + [0] * 8 + [1] + [0] * 9,
+                      "x": [9, 0, 5, 4, 3, 2, 1, 1, 1, 1] + [9] + [0] * 9})
+    assert pooled_capture(s, "x") == pytest.approx(2 / 3)
+
+
+@pytest.fixture(scope="module")
+def scores(featured_lake):
+    settings = load_settings(lake=featured_lake.root, training={"train_months": 4})
+    return backtest_scores(featured_lake, settings, ["2026-07", "2026-08"], ("azure", "m365"))
+
+
+def test_backtest_scores_every_eligible_row_with_every_scorer(featured_lake, scores):
+    assert set(scores["month"]) == {"2026-07", "2026-08"}
+    assert set(scores["product"]) == {"azure", "m365"}
+    for m in ("2026-07", "2026-08"):
+        df = D.read_month(featured_lake, m)
+        for p in ("azure", "m365"):
+            _, y, _ = D.intent_set(df, p)
+            got = scores[(scores["month"] == m) & (scores["product"] == p)]
+            assert len(got) == len(y) and got["label"].sum() == y.sum()
+    assert scores[list(SCORERS)].notna().all().all()
+    assert scores["model"].between(0, 1).all()
+
+
+def test_summary_compares_model_with_oracle_and_baselines(scores):
+    summary = summarize(scores).set_index("product")
+    for p in ("azure", "m365"):
+        r = summary.loc[p]
+        assert r["months"] == 2 and r["buyers"] > 20
+        for c in SCORERS:
+            assert 0 <= r[f"{c}_capture_top10"] <= 1
+        assert r["capture_vs_oracle"] == pytest.approx(
+            r["model_capture_top10"] / r["oracle_capture_top10"])
+        assert r["model_auc"] > 0.6 and r["oracle_auc"] > r["firmographic_auc"] - 0.05
+
+
+def test_backtest_month_must_have_labels(featured_lake):
+    settings = load_settings(lake=featured_lake.root, training={"train_months": 4})
+    with pytest.raises(D.TrainingDataError):
+        backtest_scores(featured_lake, settings, ["2026-09"], ("azure",))
+
+
+def test_sampled_training_frame_is_weighted_and_deterministic(featured_lake):
+    months = ["2026-05", "2026-06"]
+    full = D.intent_frame(featured_lake, months, "m365")
+    half = D.intent_frame(featured_lake, months, "m365", negative_rate=0.5, seed=1)
+    again = D.intent_frame(featured_lake, months, "m365", negative_rate=0.5, seed=1)
+    pd.testing.assert_frame_equal(half, again)
+    y_full, y_half = full["label_m365"].astype(bool), half["label_m365"].astype(bool)
+    assert y_half.sum() == y_full.sum()  # every buyer kept
+    assert (half.loc[y_half, D.WEIGHT] == 1).all() and (half.loc[~y_half, D.WEIGHT] == 2).all()
+    # weighted, the sample has about as many non-buyers as the full frame
+    assert half.loc[~y_half, D.WEIGHT].sum() == pytest.approx((~y_full).sum(), rel=0.08)
+    # only the product's intent columns (plus key, label and weight) are read
+    assert "wl_azure_wins" not in half.columns and "wl_m365_wins" in half.columns
+    assert D.WEIGHT not in D.feature_columns(half, "m365", "intent")
+    assert np.isclose(full[D.WEIGHT], 1).all()
+
+
+def test_sandbox_signals_command_writes_stand_in_signals(tmp_path):
+    from typer.testing import CliRunner
+
+    from propensity import contracts as C
+    from propensity.cli import app
+    from propensity.lake import Lake
+    from propensity.settings import SandboxSettings
+    from sandbox.market import generate_market
+    from sandbox.signals import signals_from_traces
+
+    lake = Lake(tmp_path)
+    generate_market(lake, SandboxSettings(companies=200, months=6, seed=3, end_month="2026-10"))
+    res = CliRunner().invoke(app, ["sandbox", "signals", "--from", "2026-08", "--to", "2026-10",
+                                   "--lake", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert lake.months(C.SIGNALS) == ["2026-08", "2026-09", "2026-10"]
+    assert lake.read(C.SIGNALS, month="2026-09").equals(signals_from_traces(lake, "2026-09"))
+    bad = CliRunner().invoke(app, ["sandbox", "signals", "--from", "2026-10", "--to", "2026-08",
+                                   "--lake", str(tmp_path)])
+    assert bad.exit_code != 0
