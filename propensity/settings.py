@@ -83,6 +83,9 @@ class TrainingSettings(BaseModel):
     promotion_margin: float = Field(0.01, ge=0, description="absolute margin a challenger must win by")
     fit_refresh_months: tuple[int, ...] = Field((1, 4, 7, 10), description="months in which the "
                                                 "quarterly fit model is retrained")
+    lgbm: dict[str, Any] = Field(default_factory=dict, description="overrides of the LightGBM "
+                                 "defaults (training/estimators.py DEFAULT_LGBM), e.g. "
+                                 "{n_estimators = 100}")
 
 
 class EvaluationSettings(BaseModel):
