@@ -125,7 +125,7 @@ def _fit_firmographic(X: pd.DataFrame, y: np.ndarray, settings: Settings,
 
     cols = [c for c in X.columns if c.startswith("firm_")]
     pipe = Pipeline([("prep", FramePreparer(cols)),
-                     ("model", default_lgbm(random_state=settings.seed))])
+                     ("model", default_lgbm(random_state=settings.seed, **settings.training.lgbm))])
     return _threads(pipe, n_jobs).fit(X, y)
 
 
