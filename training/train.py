@@ -69,7 +69,7 @@ def intent_pipeline(columns: list[str], settings: Settings, negative_rate: float
     return Pipeline([
         ("prep", FramePreparer(columns)),
         ("model", TimeCalibratedClassifier(
-            estimator=default_lgbm(random_state=settings.seed),
+            estimator=default_lgbm(random_state=settings.seed, **settings.training.lgbm),
             calibration_share=settings.training.calibration_share,
             negative_rate=negative_rate, random_state=settings.seed)),
     ])
@@ -78,7 +78,8 @@ def intent_pipeline(columns: list[str], settings: Settings, negative_rate: float
 def fit_pipeline(columns: list[str], settings: Settings) -> Pipeline:
     return Pipeline([
         ("prep", FramePreparer(columns)),
-        ("model", PULookalikeClassifier(estimator=default_lgbm(random_state=settings.seed),
+        ("model", PULookalikeClassifier(estimator=default_lgbm(random_state=settings.seed,
+                                                               **settings.training.lgbm),
                                         negative_rate=settings.training.negative_rate,
                                         random_state=settings.seed)),
     ])
@@ -151,7 +152,7 @@ def _firmographic_baseline(train: pd.DataFrame, y: np.ndarray, test: pd.DataFram
                            settings: Settings) -> np.ndarray:
     cols = [c for c in train.columns if c.startswith("firm_")]
     pipe = Pipeline([("prep", FramePreparer(cols)),
-                     ("model", default_lgbm(random_state=settings.seed))])
+                     ("model", default_lgbm(random_state=settings.seed, **settings.training.lgbm))])
     w = _weights(train)
     pipe.fit(train, y, **({} if w is None else {"model__sample_weight": w}))
     return pipe.predict_proba(test)[:, 1]
