@@ -8,7 +8,8 @@
    entity resolution, validation, dedupe and storage on - into a scratch lake, with
    politeness delays relaxed for throughput (many domains in parallel keep per-domain
    concurrency low): DOWNLOAD_DELAY=0, AUTOTHROTTLE_ENABLED=0, CONCURRENT_REQUESTS=128,
-   CONCURRENT_REQUESTS_PER_DOMAIN=2 (``--crawl-settings`` to change).
+   CONCURRENT_REQUESTS_PER_DOMAIN=2, one process like scrapy bench (``--crawl-settings`` to
+   change).
 3. The crawler's resident memory is sampled every half second; progress is the number of
    pages in its HTTP cache. Peak RSS and RSS at 10/25/50/75/90/100% of the pages are
    printed.
@@ -44,7 +45,9 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 RELAXED = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "0", "CONCURRENT_REQUESTS": "128",
            "CONCURRENT_REQUESTS_PER_DOMAIN": "2", "RETRY_BACKOFF_BASE": "0.1",
-           "LOGSTATS_INTERVAL": "10"}
+           "LOGSTATS_INTERVAL": "10",
+           # one process, like scrapy bench (a real crawl uses one per core: CRAWL_PROCESSES)
+           "CRAWL_PROCESSES": "1"}
 _CRAWLED = re.compile(r"Crawled (\d+) pages \(at (\d+) pages/min\)")
 
 
@@ -127,8 +130,13 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         t0 = time.monotonic()
         while not self.stop.is_set():
-            try:
+            try:  # the crawler and its worker processes, if any
                 rss = self.proc.memory_info().rss
+                for child in self.proc.children(recursive=True):
+                    try:
+                        rss += child.memory_info().rss
+                    except psutil.Error:
+                        pass
             except psutil.Error:
                 return
             self.samples.append((time.monotonic() - t0, rss, self.pages()))

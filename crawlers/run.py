@@ -117,24 +117,28 @@ def run_crawl(month: str, proxy: str | None = None, lake: str | Path | None = No
     spider_args = {k: dict(v) for k, v in (spider_args or {}).items()}
     workers: list[tuple[subprocess.Popen[bytes], Path]] = []
     n = _processes(s, spiders, spider_args, lake_root)
-    if n > 1:  # company sites in n shards: this process takes shard 0, workers the rest
-        spider_args.setdefault("sites", {})["shard"] = f"0/{n}"
+    if n > 1:
+        # company sites in n shards, one worker process each; this process runs the shared
+        # platforms, whose feeds are chains of requests that must not queue behind thousands
+        # of site pages in one reactor
         workers = [_start_worker(i, n, month, proxy, lake_root, job.path, settings)
-                   for i in range(1, n)]
+                   for i in range(n)]
+        spiders = [name for name in spiders if name != "sites"]
     own_handlers = bool(logging.getLogger().handlers)
     if own_handlers:  # the CLI already logs (rich): Scrapy's records flow to its handlers
         s.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    process = CrawlerProcess(s)
-    if own_handlers:  # Scrapy's logging config sets its loggers to DEBUG: honour LOG_LEVEL
-        logging.getLogger("scrapy").setLevel(s.get("LOG_LEVEL", "INFO"))
     crawlers = []
-    for name in spiders:
-        crawler = process.create_crawler(name)
-        crawlers.append((name, crawler))
-        process.crawl(crawler, **dict((spider_args or {}).get(name, {})))
-    process.start()
+    if spiders:
+        process = CrawlerProcess(s)
+        if own_handlers:  # Scrapy's logging config sets its loggers to DEBUG: honour it
+            logging.getLogger("scrapy").setLevel(s.get("LOG_LEVEL", "INFO"))
+        for name in spiders:
+            crawler = process.create_crawler(name)
+            crawlers.append((name, crawler))
+            process.crawl(crawler, **dict((spider_args or {}).get(name, {})))
+        process.start()
     worker_stats: list[tuple[str, dict[str, Any]]] = []
-    for i, (w, out) in enumerate(workers, start=1):
+    for i, (w, out) in enumerate(workers):
         code = w.wait()
         try:
             worker_stats.append((f"sites-{i}", read_summary_file(out)["stats"]["sites"]))
@@ -181,7 +185,8 @@ def _processes(s: Any, spiders: Sequence[str], spider_args: Mapping[str, Any],
     """How many processes crawl the company sites: ``CRAWL_PROCESSES``, or with 0 (auto)
     one per ``CRAWL_SITES_PER_PROCESS`` domains, at most one per CPU core. Twisted runs one
     reactor on one core per process, so on a multi-core machine a large crawl is split into
-    domain shards (the ``--shard`` mechanism), each in its own process, one job directory."""
+    domain shards (the ``--shard`` mechanism), each in a worker process, one job directory;
+    with one process everything runs in this one."""
     import os
 
     if "sites" not in spiders or (spider_args.get("sites") or {}).get("shard") \
