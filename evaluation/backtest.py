@@ -68,74 +68,72 @@ def training_months(lake: Lake, month: str, train_months: int) -> list[str]:
         raise BacktestError(str(exc)) from exc
 
 
-def _threads(pipe: Any, n_jobs: int | None) -> Any:
-    """Set every ``*n_jobs`` parameter of ``pipe`` (LightGBM threads) to ``n_jobs``."""
-    if n_jobs is not None:
-        pipe.set_params(**{k: n_jobs for k in pipe.get_params() if k.endswith("n_jobs")})
-    return pipe
+def with_threads(settings: Settings, n_jobs: int | None) -> Settings:
+    """``settings`` with LightGBM's threads set to ``n_jobs`` (``None``: unchanged).
+
+    A replay fits many small models; on a busy machine two threads per fit ran several
+    times slower than one. Threads do not change what is learned.
+    """
+    if n_jobs is None:
+        return settings
+    training = settings.training.model_copy(
+        update={"lgbm": {**settings.training.lgbm, "n_jobs": n_jobs}})
+    return settings.model_copy(update={"training": training})
 
 
-def fit_month_models(train: pd.DataFrame, products: tuple[str, ...], settings: Settings,
-                     min_positives: int = 20, n_jobs: int | None = 1
-                     ) -> tuple[dict[str, dict[str, Any]], dict[str, Any], list[str]]:
-    """Fit and intent pipelines per product (as training fits them) plus the firmographic
-    baseline; returns (models for ``score_frame``, baselines, notes on what was skipped).
+def fit_month_models(lake: Lake, settings: Settings, plan: Any, test: pd.DataFrame,
+                     products: tuple[str, ...]
+                     ) -> tuple[dict[str, dict[str, Any]], dict[str, np.ndarray], list[str]]:
+    """The fit and intent models ``propensity train`` would fit on ``plan``, per product.
 
-    ``n_jobs`` overrides LightGBM's threads: a replay fits many small models, and on a busy
-    machine two threads per fit ran several times slower than one (``None`` keeps training's).
+    Training's own functions read the frames (:func:`training.train.training_frames`, so
+    sampling and weights for large books follow the settings) and fit the models
+    (:func:`training.train.fit_intent`, :func:`training.train.fit_pipeline`); the
+    firmographic baseline is training's too, fitted on the intent rows and applied to every
+    row of ``test``. Returns (models for ``score_frame``, baseline scores per product aligned
+    with ``test``, notes on what was skipped).
     """
     from training import data as D
-    from training.train import fit_pipeline, intent_pipeline
+    from training.train import (
+        MIN_POSITIVES,
+        _firmographic_baseline,
+        fit_intent,
+        fit_pipeline,
+        shared_frame,
+        training_frames,
+    )
 
     models: dict[str, dict[str, Any]] = {}
-    baselines: dict[str, Any] = {}
+    baselines: dict[str, np.ndarray] = {}
     notes: list[str] = []
-    latest = train[train["as_of"] == train["as_of"].max()]
+    shared = shared_frame(lake, settings, plan)
     for product in products:
-        X, y, t = D.intent_set(train, product)
+        frames = training_frames(lake, settings, plan, product, shared)
+        X, y, t = D.intent_set(frames["intent"], product)
         intent = None
-        if y.sum() >= min_positives:
-            intent = _threads(intent_pipeline(D.feature_columns(train, product, "intent"),
-                                              settings), n_jobs)
-            intent.fit(X, y, model__sample_time=t)
-            baselines[product] = _fit_firmographic(X, y, settings, n_jobs)
+        if y.sum() >= MIN_POSITIVES:
+            intent = fit_intent(X, y, t, D.feature_columns(frames["intent"], product, "intent"),
+                                settings)
+            baselines[product] = _firmographic_baseline(X, y, test, settings)
         else:
             notes.append(f"{product}: no intent model ({int(y.sum())} buyers in training, "
-                         f"need {min_positives})")
-        Xf, s = D.fit_set(latest, product)
-        fit = None
-        if s.sum() >= min_positives:
-            fit = _threads(fit_pipeline(D.feature_columns(train, product, "fit"), settings),
-                           n_jobs)
-            fit.fit(Xf, s)
+                         f"need {MIN_POSITIVES})")
+        fr = frames["fit"]
+        Xf, s = D.fit_set(fr[fr["as_of"] == fr["as_of"].max()], product)  # as training does
+        if s.sum() >= MIN_POSITIVES:
+            fit = fit_pipeline(D.feature_columns(fr, product, "fit"), settings).fit(Xf, s)
+            models[product] = {"fit": fit, "intent": intent}
         else:
             notes.append(f"{product}: no fit model ({int(s.sum())} best customers)")
-        if fit is not None:
-            models[product] = {"fit": fit, "intent": intent}
+        del frames
     return models, baselines, notes
 
 
-def _fit_firmographic(X: pd.DataFrame, y: np.ndarray, settings: Settings,
-                      n_jobs: int | None = 1) -> Any:
-    """The firmographics-only baseline: the same learner, firmographic columns only."""
-    from sklearn.pipeline import Pipeline
+def _recent_signal_rule(features: pd.DataFrame, product: str) -> np.ndarray:
+    """Training's naive rule: most recent signal in the product's area first."""
+    from training.train import _recent_signal_rule as rule
 
-    from training.estimators import default_lgbm
-    from training.prep import FramePreparer
-
-    cols = [c for c in X.columns if c.startswith("firm_")]
-    pipe = Pipeline([("prep", FramePreparer(cols)),
-                     ("model", default_lgbm(random_state=settings.seed, **settings.training.lgbm))])
-    return _threads(pipe, n_jobs).fit(X, y)
-
-
-def recent_signal_score(features: pd.DataFrame, product: str) -> np.ndarray:
-    """Naive rule: most recent signal in the product's area first; never seen last."""
-    col = f"sigarea_{product}_days_since_last"
-    if col not in features.columns:
-        return np.zeros(len(features))
-    days = pd.to_numeric(features[col], errors="coerce")
-    return (-days.fillna(1e6)).to_numpy(float)
+    return rule(features, product)
 
 
 def oracle_frame(lake: Lake, month: str) -> pd.DataFrame | None:
@@ -173,6 +171,7 @@ def replay(lake: Lake, settings: Settings, start: str, end: str,
     if score is None:
         from scoring import score_frame as score
     t0 = time.perf_counter()
+    fitting = with_threads(settings, n_jobs)
     products = tuple(products or settings.products)
     labelled = set(lake.months("labels"))
     rows, scored, notes = [], [], []
@@ -184,18 +183,17 @@ def replay(lake: Lake, settings: Settings, start: str, end: str,
                          "features were not built)")
             continue
         try:
-            train_m = training_months(lake, month, settings.training.train_months)
-        except BacktestError as exc:
+            plan = D.plan(lake, month, settings.training.train_months)
+        except D.TrainingDataError as exc:
             notes.append(f"{month}: skipped, {exc}")
             continue
+        train_m = plan.train
         if progress:
             progress(month)
         log.info("replay %s: training on %s..%s", month, train_m[0], train_m[-1])
-        train = D.frame(lake, train_m)
         test = D.read_month(lake, month)
-        models, baselines, why = fit_month_models(train, products, settings, n_jobs=n_jobs)
+        models, baselines, why = fit_month_models(lake, fitting, plan, test, products)
         notes += [f"{month}: {w}" for w in why]
-        del train
         # no reasons and no movement: neither is judged here, and both cost time
         s = score(test.drop(columns=[c for c in test.columns if c.startswith("label_")]),
                   models, settings, month=month, reasons=False)
@@ -223,7 +221,7 @@ def replay(lake: Lake, settings: Settings, start: str, end: str,
 
 
 def _month_rows(test: pd.DataFrame, scores: pd.DataFrame, product: str, month: str,
-                oracle: pd.DataFrame | None, firmographic: Any) -> pd.DataFrame:
+                oracle: pd.DataFrame | None, firmographic: np.ndarray | None) -> pd.DataFrame:
     """Eligible rows of one product and month with label, scores and every scorer."""
     s = scores[(scores["product"] == product) & scores["eligible"].astype(bool)
                & scores["probability"].notna()]
@@ -231,11 +229,8 @@ def _month_rows(test: pd.DataFrame, scores: pd.DataFrame, product: str, month: s
             "intent_class", "cell", "cluster", "fit_probability"]
     s = s[[c for c in keep if c in s.columns]]
     t = test[["customer_id", f"label_{product}"]].rename(columns={f"label_{product}": "label"})
-    t = t.assign(recent_signal=recent_signal_score(test, product))
-    if firmographic is not None:
-        t["firmographic"] = firmographic.predict_proba(test)[:, 1]
-    else:
-        t["firmographic"] = np.nan
+    t = t.assign(recent_signal=_recent_signal_rule(test, product),
+                 firmographic=firmographic if firmographic is not None else np.nan)
     out = s.merge(t, on="customer_id", how="inner", validate="one_to_one")
     if oracle is not None:
         o = oracle[oracle["product"] == product][["customer_id", "oracle"]]
