@@ -42,7 +42,7 @@ def build_published_lake(root: Path) -> str:
     res = subprocess.run([*cmd, "monthly", "--month", MONTH, "--skip-crawl",
                           "--backfill-sandbox-signals", "--lake", str(root)],
                          env=env, capture_output=True, text=True)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert res.returncode == 0, res.stderr[-4000:] + res.stdout[-2000:]
     return json.loads((root / "reports" / "_published.json").read_text())["latest"]
 
 

@@ -78,14 +78,14 @@ def test_partner_downloads_a_filtered_report(served: Served, browser: tuple, tmp
     drv.find_element(By.ID, "connect").click()
     wait.until(EC.visibility_of_element_located((By.ID, "download")))
     assert served.a in drv.find_element(By.ID, "status").text
-    Select(drv.find_element(By.ID, "report")).select_by_value("azure")
+    Select(drv.find_element(By.ID, "report")).select_by_value("m365")
     assert Select(drv.find_element(By.ID, "month")).first_selected_option.text == served.month
     # filters: Act now + Evaluate; columns: untick all, tick four
     for box in drv.find_elements(By.CSS_SELECTOR, "#clusters input"):
         if box.get_attribute("value") in ("Act now", "Evaluate"):
             box.click()
     drv.find_element(By.ID, "nocols").click()
-    wanted = ["CustomerID", "AccountName", "AzureCluster", "PotentialRevenue"]
+    wanted = ["CustomerID", "AccountName", "M365Cluster", "CopilotCluster", "PotentialRevenue"]
     for box in drv.find_elements(By.CSS_SELECTOR, "#columns input"):
         if box.get_attribute("value") in wanted:
             box.click()
@@ -95,15 +95,16 @@ def test_partner_downloads_a_filtered_report(served: Served, browser: tuple, tmp
     status = drv.find_element(By.ID, "status").text
     assert "Downloaded" in status, status
     f = _wait_file(downloads)
-    assert f.name == f"azure_{served.a}_{served.month}.csv"
+    assert f.name == f"m365_{served.a}_{served.month}.csv"
     data = f.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
     got = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype={"CustomerID": str})
     assert list(got.columns) == wanted
     full = pq.read_table(served.lake / "reports" / f"partner={served.a}"
-                         / f"month={served.month}" / "azure.parquet").to_pandas()
-    exp = full[full["AzureCluster"].isin(["Act now", "Evaluate"])]
-    assert sorted(got["CustomerID"]) == sorted(exp["CustomerID"])
+                         / f"month={served.month}" / "m365.parquet").to_pandas()
+    hot = ["Act now", "Evaluate"]
+    exp = full[full["M365Cluster"].isin(hot) | full["CopilotCluster"].isin(hot)]
+    assert len(exp) > 0 and sorted(got["CustomerID"]) == sorted(exp["CustomerID"])
     assert got["PotentialRevenue"].is_monotonic_decreasing
     drv.save_screenshot(str(tmp_path / "hub.png"))
 

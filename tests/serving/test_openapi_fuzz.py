@@ -28,7 +28,7 @@ def test_no_server_error_for_any_generated_request(served: Served, who: str,
     key = served.key_a if who == "partner" else served.key_admin
     cmd = [*_st(), "run", f"{served.url}/docs.json", "--checks", "not_a_server_error",
            "--phases", "examples,coverage,fuzzing", "--max-time", str(MAX_SECONDS // 2),
-           "--workers", "2", "--request-timeout", "30", "--seed", "7",
+           "--workers", "1", "--request-timeout", "30", "--seed", "7",
            "-H", f"Authorization: Bearer {key}", "--report", "junit",
            "--report-dir", str(tmp_path)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=MAX_SECONDS * 4,

@@ -95,7 +95,8 @@ def test_filters_sort_and_columns(tmp_path: pytest.TempPathFactory) -> None:
     f = D.Filters(clusters=["act now", "Evaluate"], min_fit=10, cohorts=["HasAWS"])
     t = D.query(path, "azure", ["CustomerID", "AzureFit"], f, "PotentialRevenue", True, 5)
     df = t.to_pandas()
-    assert list(df.columns) == ["CustomerID", "AzureFit"]
+    assert list(df.columns) == ["CustomerID", "AzureFit", D.ROW]
+    assert df[D.ROW].tolist() == df["AzureFit"].tolist()  # positions in the published file
     # rows i with i%4 in (0,1), i>=10, i odd -> i%4 == 1; highest PotentialRevenue (= i) first
     assert df["AzureFit"].tolist() == [49, 45, 41, 37, 33]
 
