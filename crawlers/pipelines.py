@@ -156,7 +156,7 @@ class DedupePipeline:
         key = (item.url, item.topic, item.customer_id or "")
         if key in self.seen:
             self.crawler.stats.inc_value("signals/duplicate")
-            raise DropItem(f"duplicate signal {key}")
+            raise DropItem(f"duplicate signal {key}", log_level="DEBUG")
         self.seen.add(key)
         return item
 
