@@ -12,7 +12,7 @@
 The lake is a published one (``--lake``, e.g. the output of ``propensity monthly``), or one
 this script builds with the real pipeline (sandbox market of ``--companies`` companies,
 ``propensity monthly --skip-crawl``). Its partners' books are small at sandbox sizes, so the
-largest partner's Azure report is tiled (rows repeated with new CustomerIDs) in a copy of the
+largest partner's M365 report is tiled (rows repeated with new CustomerIDs) in a copy of the
 lake until the filter keeps at least ``--rows`` rows; the published month's scores are served
 as they are. Targets (issue 7, on this 2-core machine): look-up p99 <= 50 ms at 100 req/s;
 the 100k-row CSV in <= 3 s.
@@ -20,20 +20,14 @@ the 100k-row CSV in <= 3 s.
     python benchmarks/bench_serving.py --work /tmp/bench-serving
 """
 
-# isort: skip_file
 from __future__ import annotations
-
-# locust monkey-patches the standard library with gevent: import it before anything else
-import locust
-from locust import FastHttpUser, constant_throughput, task
-from locust.env import Environment
 
 import argparse
 import http.server
 import json
 import os
-import random
 import shutil
+import signal
 import socketserver
 import statistics
 import subprocess
@@ -45,15 +39,16 @@ import urllib.request
 from functools import partial
 from pathlib import Path
 
-import gevent
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 TARGET_P99_MS, TARGET_CSV_S, RATE = 50.0, 3.0, 100
+REPORT = "m365"
 FILTER = {"clusters": ["Act now", "Evaluate", "Nurture"]}
-EXCLUDE = ("AzureSignalExplanation", "AzureFitExplanation", "AzureEvidenceURL")
+EXCLUDE = ("M365FitExplanation", "CopilotFitExplanation", "M365EvidenceURL",
+           "CopilotEvidenceURL")
 
 
 def build_lake(root: Path, companies: int, month: str) -> None:
@@ -73,12 +68,22 @@ def _add_months(m: str, k: int) -> str:
 
 
 def tile_report(root: Path, partner: str, month: str, rows: int) -> int:
-    """Repeat the partner's Azure report until the benchmark filter keeps >= ``rows`` rows;
+    """Repeat the partner's report until the benchmark filter keeps >= ``rows`` rows;
     writes Parquet and CSV in place (the month stays published). Returns the total rows."""
+    from propensity import contracts as C
+    from serving.downloads import iter_csv
+
     folder = root / "reports" / f"partner={partner}" / f"month={month}"
-    t = pq.read_table(folder / "azure.parquet")
-    keep = pc.is_in(t["AzureCluster"], pa.array(FILTER["clusters"]))
-    kept = max(int(pc.sum(keep).as_py() or 0), 1)
+    t = pq.read_table(folder / f"{REPORT}.parquet")
+    keep = None
+    for p in C.REPORT_SPECS[REPORT].products:
+        m = pc.fill_null(pc.is_in(t[f"{C.AREAS[p]}Cluster"], pa.array(FILTER["clusters"])),
+                         False)
+        keep = m if keep is None else pc.or_(keep, m)
+    kept = int(pc.sum(keep).as_py() or 0)
+    if kept == 0:
+        raise SystemExit(f"no {REPORT} row of partner {partner} is in {FILTER}: use a larger "
+                         "lake")
     copies = -(-rows // kept)
     parts = []
     for i in range(copies):
@@ -86,10 +91,8 @@ def tile_report(root: Path, partner: str, month: str, rows: int) -> int:
                                           pa.scalar(f"-{i:04d}"), "")
         parts.append(t.set_column(t.column_names.index("CustomerID"), "CustomerID", ids))
     big = pa.concat_tables(parts)
-    pq.write_table(big, folder / "azure.parquet", compression="zstd")
-    from serving.downloads import iter_csv
-
-    with open(folder / "azure.csv", "wb") as fh:
+    pq.write_table(big, folder / f"{REPORT}.parquet", compression="zstd")
+    with open(folder / f"{REPORT}.csv", "wb") as fh:  # the publisher's format, tiled
         for chunk in iter_csv(big):
             fh.write(chunk)
     return big.num_rows
@@ -102,40 +105,57 @@ def post(url: str, body: dict, key: str) -> tuple[bytes, dict]:
         return r.read(), dict(r.headers)
 
 
-def lookups(url: str, key: str, ids: list[str], rate: float | None, seconds: float,
+LOCUST = r"""
+import json, random, sys, time
+import gevent
+from locust import FastHttpUser, constant, constant_throughput, task
+from locust.env import Environment
+url, key, ids_file, rate, seconds, users = sys.argv[1:7]
+ids = open(ids_file).read().split()
+rate, seconds, users = float(rate), float(seconds), int(users)
+
+class LookupUser(FastHttpUser):
+    host = url
+    wait_time = constant_throughput(rate / users) if rate > 0 else constant(0)
+
+    @task
+    def customer(self):
+        with self.client.post("/customer", json={"customer_id": random.choice(ids)},
+                              headers={"Authorization": "Bearer " + key},
+                              catch_response=True, name="/customer") as r:
+            if r.status_code != 200:
+                r.failure("status %s" % r.status_code)
+
+env = Environment(user_classes=[LookupUser])
+runner = env.create_local_runner()
+# users start over 2 s, so their paced requests are spread over each period instead of
+# arriving together (a burst of all users at once is not a steady 100 req/s)
+runner.start(users, spawn_rate=users / 2.0)
+gevent.sleep(3.0)  # ramp-up, not measured
+env.stats.reset_all()
+t0 = time.perf_counter()
+gevent.sleep(seconds)
+elapsed = time.perf_counter() - t0
+s = env.stats.total
+out = {"requests": s.num_requests, "failures": s.num_failures,
+       "throughput_rps": s.num_requests / elapsed,
+       "p50_ms": s.get_response_time_percentile(0.5),
+       "p99_ms": s.get_response_time_percentile(0.99),
+       "max_ms": s.max_response_time, "avg_ms": s.avg_response_time,
+       "users": users, "target_rps": rate or None, "seconds": elapsed}
+runner.stop()
+print(json.dumps(out))
+"""
+
+
+def lookups(url: str, key: str, ids_file: Path, rate: float | None, seconds: float,
             users: int) -> dict:
-    """Locust users posting single-customer look-ups; ``rate`` req/s in all (None: unpaced)."""
-
-    class LookupUser(FastHttpUser):
-        host = url
-        wait_time = constant_throughput(rate / users) if rate else (lambda self: 0)
-
-        @task
-        def customer(self) -> None:
-            cid = random.choice(ids)
-            with self.client.post("/customer", json={"customer_id": cid},
-                                  headers={"Authorization": f"Bearer {key}"},
-                                  catch_response=True, name="/customer") as r:
-                if r.status_code != 200:
-                    r.failure(f"status {r.status_code}")
-
-    env = Environment(user_classes=[LookupUser])
-    runner = env.create_local_runner()
-    runner.start(users, spawn_rate=users)
-    gevent.sleep(2.0)  # ramp-up, not measured
-    env.stats.reset_all()
-    t0 = time.perf_counter()
-    gevent.sleep(seconds)
-    elapsed = time.perf_counter() - t0
-    s = env.stats.total
-    out = {"requests": s.num_requests, "failures": s.num_failures,
-           "throughput_rps": s.num_requests / elapsed,
-           "p50_ms": s.get_response_time_percentile(0.5),
-           "p99_ms": s.get_response_time_percentile(0.99),
-           "max_ms": s.max_response_time, "avg_ms": s.avg_response_time,
-           "users": users, "target_rps": rate, "seconds": elapsed}
-    runner.quit()
-    return out
+    """Locust users (in a child process: locust patches the standard library with gevent)
+    posting single-customer look-ups; ``rate`` req/s in all (None: unpaced)."""
+    res = subprocess.run([sys.executable, "-c", LOCUST, url, key, str(ids_file),
+                          str(rate or 0), str(seconds), str(users)],
+                         capture_output=True, text=True, timeout=seconds + 120, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def timed_downloads(fetch, n: int) -> dict:  # noqa: ANN001
@@ -144,8 +164,9 @@ def timed_downloads(fetch, n: int) -> dict:  # noqa: ANN001
         t0 = time.perf_counter()
         size = fetch()
         times.append(time.perf_counter() - t0)
+    first = times[0]
     times.sort()
-    return {"n": n, "bytes": size, "p50_s": statistics.median(times),
+    return {"n": n, "bytes": size, "first_s": first, "p50_s": statistics.median(times),
             "p99_s": float(np.percentile(times, 99)), "min_s": times[0],
             "mb_per_s": size / statistics.median(times) / 1e6}
 
@@ -171,7 +192,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--duration", type=float, default=30.0)
     ap.add_argument("--burst", type=float, default=10.0)
-    ap.add_argument("--users", type=int, default=20)
+    ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--downloads", type=int, default=10)
     ap.add_argument("--json", type=Path, help="also write the figures here")
     a = ap.parse_args()
@@ -196,30 +217,36 @@ def main() -> None:
     links = pq.read_table(lake / "raw" / "partner_customers").to_pandas()
     partner = links.groupby("global_id").size().sort_values().index[-1]
     ids = sorted(links.loc[links.global_id == partner, "customer_id"])
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the server on SIGTERM
     total = tile_report(lake, partner, month, a.rows)
     key = add_key(lake, partner, label="bench")
     print(f"lake {src} month {month}; partner {partner}: {len(ids)} customers to look up; "
-          f"Azure report tiled to {total:,} rows", flush=True)
+          f"{REPORT} report tiled to {total:,} rows", flush=True)
 
     results: dict = {"month": month, "partner": partner, "cpu_count": os.cpu_count(),
                      "load_average": os.getloadavg()}
     with launch(lake, free_port(), log_file=work / "server.log", timeout=300) as url:
         post(url + "/customer", {"customer_id": ids[0]}, key)
-        results["lookup_100rps"] = lookups(url, key, ids, RATE, a.duration, a.users)
-        results["lookup_unpaced"] = lookups(url, key, ids, None, a.burst, 8)
-        cols = [c for c in __import__("propensity.contracts", fromlist=["x"]).report_columns(
-            "azure") if c not in EXCLUDE]
-        body = {"report": "azure", "columns": cols, "filters": FILTER}
+        ids_file = work / "ids.txt"
+        ids_file.write_text("\n".join(ids))
+        results["lookup_100rps"] = lookups(url, key, ids_file, RATE, a.duration, a.users)
+        results["lookup_unpaced"] = lookups(url, key, ids_file, None, a.burst, 8)
+        from propensity.contracts import report_columns
+
+        cols = [c for c in report_columns(REPORT) if c not in EXCLUDE]
+        body = {"report": REPORT, "columns": cols, "filters": FILTER}
+        t0 = time.perf_counter()
         data, headers = post(url + "/download", body, key)
+        results["csv_cold_s"] = time.perf_counter() - t0  # reads the published CSV once
         n_rows = int(headers.get("x-row-count", headers.get("X-Row-Count", "0")))
-        static_dir = work / "static"
+        static_dir = work / "static"  # the same bytes, served by a plain file server
         static_dir.mkdir(exist_ok=True)
         (static_dir / "same.csv").write_bytes(data)
         results["csv_rows"] = n_rows
         results["csv_download"] = timed_downloads(
             lambda: len(post(url + "/download", body, key)[0]), a.downloads)
         results["published_file_download"] = timed_downloads(
-            lambda: len(post(url + "/download", {"report": "azure"}, key)[0]), a.downloads)
+            lambda: len(post(url + "/download", {"report": REPORT}, key)[0]), a.downloads)
     srv, port = static_server(static_dir)
     try:
         def fetch_static() -> int:
@@ -245,9 +272,11 @@ def main() -> None:
           f"p50 {un['p50_ms']:.0f} ms, p99 {un['p99_ms']:.0f} ms, {un['failures']} failed")
     print(f"filtered CSV download ({results['csv_rows']:,} rows, {dl['bytes'] / 1e6:.1f} MB), "
           f"{dl['n']} in a row")
-    print(f"  service: p50 {dl['p50_s']:.2f} s, p99 {dl['p99_s']:.2f} s, "
+    print(f"  service: cold (first download of this report: reads and caches the published "
+          f"CSV) {results['csv_cold_s']:.2f} s; then p50 {dl['p50_s']:.2f} s, "
+          f"p99 {dl['p99_s']:.2f} s, "
           f"{dl['mb_per_s']:.0f} MB/s  [target <= {TARGET_CSV_S:.0f} s: "
-          f"{'met' if dl['p99_s'] <= TARGET_CSV_S and results['csv_rows'] >= a.rows else 'NOT met'}]")
+          f"{'met' if max(dl['p99_s'], results['csv_cold_s']) <= TARGET_CSV_S and results['csv_rows'] >= a.rows else 'NOT met'}]")
     print(f"  same bytes as a static file (http.server): p50 {st['p50_s']:.3f} s, "
           f"{st['mb_per_s']:.0f} MB/s; ratio service/static {results['csv_vs_static_ratio']:.1f}x")
     print(f"  unfiltered published file through the service ({pf['bytes'] / 1e6:.1f} MB): "
@@ -256,7 +285,7 @@ def main() -> None:
           "(other sessions share it: figures are noisy)")
     if a.json:
         a.json.write_text(json.dumps(results, indent=2, default=str))
-    print(f"locust {locust.__version__}; work folder {work}")
+    print(f"work folder {work}")
 
 
 if __name__ == "__main__":

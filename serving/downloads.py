@@ -172,18 +172,24 @@ ROW = "__row__"
 
 
 def query(path: Path, report: str, columns: list[str], f: Filters, sort: str,
-          descending: bool, limit: int | None) -> pa.Table:
+          descending: bool, limit: int | None, positions_only: bool = False) -> pa.Table:
     """Read, filter, sort and cut one report Parquet file.
 
     Returns ``columns`` plus a last column ``__row__``: each row's position in the published
     file, so the same rows can be cut from the published CSV (see :func:`published_csv`).
+    With ``positions_only`` only ``__row__`` is returned, and only the columns that filter
+    and sort are read.
     """
     flags = C.report_flag_columns(report)
     unknown = [v for v in f.cohorts or [] if v not in flags]
     if unknown:
         raise bad_request(f"unknown cohort flag(s) {unknown} for report {report!r}", known=flags)
-    need = needed_columns(report, f, columns, sort)
+    need = needed_columns(report, f, [] if positions_only else columns, sort)
     schema = pq.read_schema(path)
+    absent = [c for c in columns if c not in schema.names]
+    if absent:
+        raise bad_request(f"column(s) {absent} are not in the published {report!r} report of "
+                          "this month")
     missing = [c for c in need if c not in schema.names]
     if missing:  # the file predates a contract column: say so rather than fail
         raise bad_request(f"column(s) {missing} are not in the published {report!r} report of "
@@ -200,7 +206,7 @@ def query(path: Path, report: str, columns: list[str], f: Filters, sort: str,
     table = table.sort_by(keys)
     if limit is not None:
         table = table.slice(0, limit)
-    return table.select([*columns, ROW])
+    return table.select([ROW] if positions_only else [*columns, ROW])
 
 
 _CSV_CACHE: OrderedDict[tuple, pa.Table] = OrderedDict()
@@ -231,6 +237,8 @@ def published_csv(path: Path) -> pa.Table:
     )
     if table.column_names and table.column_names[0].startswith("\ufeff"):
         table = table.rename_columns([table.column_names[0][1:], *table.column_names[1:]])
+    # quoted once here, so a download only picks and joins cells
+    table = pa.table([_quote(table[c]) for c in table.column_names], names=table.column_names)
     with _CSV_CACHE_LOCK:
         _CSV_CACHE[key] = table
         while len(_CSV_CACHE) > CSV_CACHE_ENTRIES:
@@ -238,20 +246,23 @@ def published_csv(path: Path) -> pa.Table:
     return table
 
 
-def _quote(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+def _quote(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """CSV minimal quoting (as Python's csv and pandas do): quote a cell only when it holds
     a comma, a quote or a line break, doubling its quotes."""
     col = pc.fill_null(pc.cast(col, pa.string()), "")
     needs = pc.match_substring_regex(col, r'[,"\r\n]')
+    if not pc.any(needs).as_py():
+        return col
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(col, '"', '""'), '"', "")
     return pc.if_else(needs, quoted, col)
 
 
-def csv_lines(table: pa.Table, eol: str = "\r\n") -> bytes:
-    """Rows of a table of text cells as CSV lines (minimal quoting, ``eol`` after each)."""
+def csv_lines(table: pa.Table, eol: str = "\r\n", quoted: bool = False) -> bytes:
+    """Rows of a table of text cells as CSV lines (minimal quoting, ``eol`` after each);
+    ``quoted`` says the cells are quoted already."""
     if table.num_rows == 0:
         return b""
-    cols = [_quote(table[c]) for c in table.column_names]
+    cols = [table[c] if quoted else _quote(table[c]) for c in table.column_names]
     rows = pc.binary_join_element_wise(*cols, ",") if len(cols) > 1 else cols[0]
     rows = pc.binary_join_element_wise(rows, pa.scalar(""), eol)
     arr = rows.combine_chunks() if isinstance(rows, pa.ChunkedArray) else rows
@@ -275,7 +286,7 @@ def iter_published_csv(csv_path: Path, rows: pa.Array, columns: list[str], expec
     def gen() -> Iterator[bytes]:
         yield BOM + header
         for start in range(0, picked.num_rows, batch_rows):
-            yield csv_lines(picked.slice(start, batch_rows))
+            yield csv_lines(picked.slice(start, batch_rows), quoted=True)
 
     return gen()
 

@@ -231,7 +231,7 @@ class Propensity:
             path = self.catalog.report_path(g, m, report, "parquet")
             try:
                 table = retry_swap(lambda: D.query(path, report, cols, f, sort, descending,
-                                                   limit))
+                                                   limit, positions_only=format == "csv"))
             except FileNotFoundError:
                 raise not_found(f"report {report!r} of {m} is not published for partner "
                                 f"{g}") from None
@@ -246,7 +246,8 @@ class Propensity:
                 except FileNotFoundError:
                     stream = None
                 if stream is None:  # no published CSV in line with the Parquet file
-                    stream = D.iter_csv(table)
+                    full = retry_swap(lambda: pq.read_table(path, columns=cols))
+                    stream = D.iter_csv(full.take(rows))
                 return StreamingResponse(stream, media_type=media,  # type: ignore[return-value]
                                          headers=headers)
             return Response(D.parquet_bytes(table), media_type=media,  # type: ignore[return-value]
