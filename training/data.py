@@ -2,8 +2,12 @@
 
 For a training run "for month M" (the month whose scores the models will produce), the
 backtest month is the latest cut-off whose three-month label window closed before M's
-cut-off: ``B = M - 3``. Models learn only from cut-offs before ``B`` and are judged on
-``B``; the champion is judged on the same rows, so the gate compares like with like.
+cut-off: ``B = M - 3``. Models are judged on ``B`` and learn only from cut-offs whose own
+label windows closed before ``B``'s cut-off: the latest is ``B - 3`` (a purged time split).
+Training on ``B - 1`` or ``B - 2`` would leak: their labels cover months ``B`` and ``B + 1``,
+the backtest's own window, and a model that recognises a customer (account age, signal
+confidences and other near-unique values identify one) then "predicts" purchases it was
+taught. The champion is judged on the same rows, so the gate compares like with like.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ LABELS = "labels"
 
 FIT_FAMILIES = ("firm", "ib", "adopt", "agr")
 KEY = ("customer_id", "as_of")
+#: Months a label looks ahead (M, M+1, M+2): the purge gap between training and backtest.
+HORIZON = 3
 #: Feature columns the eligibility rules read (:func:`propensity.products.eligible_mask`).
 ELIGIBILITY = ("agr_ending_90d", *(f"ib_{p}_owned" for p in (
     "azure", "m365", "copilot", "d365_bc", "d365_sales_pro", "power_apps", "surface",
@@ -84,7 +90,7 @@ class Plan:
 def plan(lake: Lake, month: str, train_months: int) -> Plan:
     """Backtest month and training months for a run for ``month`` (time split only)."""
     have = set(label_months(lake))
-    backtest = add_months(month, -3)
+    backtest = add_months(month, -HORIZON)
     if backtest not in have:
         older = sorted(m for m in have if m < backtest)
         if not older:
@@ -93,11 +99,14 @@ def plan(lake: Lake, month: str, train_months: int) -> Plan:
                 f"cut-off whose 3-month window closed before {month}); the lake has labels for "
                 f"{sorted(have) or 'no month'}")
         backtest = older[-1]
-    train = [add_months(backtest, -i) for i in range(train_months, 0, -1)]
+    # purged: the latest training cut-off's window (last, last+1, last+2) ends before backtest
+    last = add_months(backtest, -HORIZON)
+    train = [add_months(last, -i) for i in range(train_months - 1, -1, -1)]
     train = [m for m in train if m in have]
     if len(train) < 2:
         raise TrainingDataError(f"training for {month} needs at least two labelled cut-offs "
-                                f"before {backtest}; found {train}")
+                                f"up to {last} (label windows closed before the backtest "
+                                f"month {backtest}); found {train}")
     return Plan(month, backtest, train)
 
 

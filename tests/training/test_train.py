@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from propensity.cli import app
+from propensity.months import add_months
 from propensity.products import eligible_mask
 from propensity.settings import load_settings
 from tests.training.conftest import SCORING_MONTH
@@ -26,8 +27,10 @@ def trained(featured_lake):
 def test_time_split_only(featured_lake):
     p = D.plan(featured_lake, SCORING_MONTH, 6)
     assert p.backtest == "2026-08"  # the latest cut-off whose 3-month window has closed
-    assert p.train == ["2026-02", "2026-03", "2026-04", "2026-05", "2026-06", "2026-07"]
-    assert max(p.train) < p.backtest
+    # purged: training labels (cut-off M covers M..M+2) never reach the backtest's window
+    assert p.train == ["2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
+    for m in p.train:
+        assert add_months(m, D.HORIZON - 1) < p.backtest
     with pytest.raises(D.TrainingDataError, match="needs labelled features"):
         D.plan(featured_lake, "2025-12", 6)
 
@@ -53,7 +56,9 @@ def test_runs_are_logged_registered_and_promoted(trained):
     for r in intent.values():
         assert "baseline_firmographic_capture_top10" in r.metrics
         assert "oracle_capture_top10" in r.metrics
-        assert r.metrics["auc"] > 0.65, r.metrics
+        # 1,500 companies and a purged 6-month window: ~25 backtest buyers, a noisy AUC (it
+        # read 0.65+ only while training labels overlapped the backtest's window)
+        assert r.metrics["auc"] > 0.5, r.metrics
     # the champion loads from the registry and scores within [0, 1]
     model = mlflow.sklearn.load_model("models:/propensity-azure-intent@champion")
     df = D.read_month(lake, "2026-08")
@@ -110,10 +115,11 @@ def test_train_with_sampled_negatives(featured_lake, tmp_path):
     results = train(featured_lake, settings, SCORING_MONTH, ("m365",))
     assert [(r.kind, r.status) for r in results] == [("fit", "trained"), ("intent", "trained")]
     intent = results[1]
-    assert intent.metrics["auc"] > 0.65
+    assert intent.metrics["auc"] > 0.5
     # weights keep the probabilities on the population's scale, not the sample's
     br = intent.metrics["base_rate"]
-    assert intent.metrics["brier"] < br * (1 - br) * 1.02  # no worse than the base rate
+    # near the base-rate predictor's Brier (unweighted, the sample's ~3x rate would show)
+    assert intent.metrics["brier"] < br * (1 - br) * 1.15
     client = T.use_tracking(featured_lake.root, settings.training.tracking_uri)
     params = client.get_run(intent.run_id).data.params
     assert params["negative_rate"] == "0.3"
