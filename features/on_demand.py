@@ -46,10 +46,12 @@ def on_demand_id(domain: str) -> str:
 
 
 def companies_table(companies: Sequence[dict[str, Any]], month: str) -> pa.Table:
-    """The companies contract for firmographics posted by a user (missing fields derived)."""
+    """The companies contract for firmographics posted by a user (missing fields derived;
+    ``created_at`` defaults to the day before the cut-off: a new account)."""
     rows = []
-    created = (cutoff(month) - dt.timedelta(days=1)).date()
+    new_account = (cutoff(month) - dt.timedelta(days=1)).date()
     for c in companies:
+        created = pd.Timestamp(c["created_at"]).date() if c.get("created_at") else new_account
         emp = int(c["employees"])
         if emp < 1:
             raise ValueError(f"employees must be at least 1, got {emp}")
@@ -95,20 +97,16 @@ def features_for_companies(companies: Sequence[dict[str, Any]], signals: pd.Data
     else:
         sig = sig_schema.empty_table()
     sub_schema = C.SUBSCRIPTIONS.schema().append(pa.field("month", pa.string()))
+    inputs = D.Inputs(
+        companies=ibis.memtable(comp),
+        subscriptions=ibis.memtable(sub_schema.empty_table()),
+        agreements=ibis.memtable(C.AGREEMENTS.schema().empty_table()),
+        opportunities=ibis.memtable(C.OPPORTUNITIES.schema().empty_table()),
+        signals=ibis.memtable(sig),
+    )
     con = ibis.duckdb.connect()
     try:
-        inputs = D.Inputs(
-            companies=con.create_table("companies", comp, temp=True),
-            subscriptions=con.create_table("subscriptions", sub_schema.empty_table(),
-                                           temp=True),
-            agreements=con.create_table("agreements", C.AGREEMENTS.schema().empty_table(),
-                                        temp=True),
-            opportunities=con.create_table("opportunities",
-                                           C.OPPORTUNITIES.schema().empty_table(), temp=True),
-            signals=con.create_table("signals", sig, temp=True),
-        )
-        table = D.feature_table(inputs, month).table
-        out = con.to_pyarrow(table)
+        out = con.to_pyarrow(D.feature_table(inputs, month).table)
     finally:
         con.disconnect()
     contract = features_contract()

@@ -41,13 +41,22 @@ class Champions:
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     versions: dict[str, dict[str, str]] = field(default_factory=dict)
     uris: dict[str, dict[str, str]] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def drop_missing(self) -> Champions:
+        for p in self.missing:
+            for d in (self.models, self.versions, self.uris):
+                d.pop(p, None)
+        return self
 
 
-def load_champions(lake: Lake, settings: Settings, products: Iterable[str]) -> Champions:
+def load_champions(lake: Lake, settings: Settings, products: Iterable[str],
+                   strict: bool = True) -> Champions:
     """Load ``models:/propensity-<product>-<kind>@champion`` for each product.
 
-    A product without a fit champion cannot be scored (the error says to train it); a
-    product without an intent champion is scored for fit only (every row not eligible).
+    A product without a fit champion cannot be scored: with ``strict`` the error says to
+    train it, otherwise the product is left out (and listed in ``missing``). A product
+    without an intent champion is scored for fit only (every row not eligible).
     """
     import mlflow
 
@@ -61,6 +70,10 @@ def load_champions(lake: Lake, settings: Settings, products: Iterable[str]) -> C
             name = T.model_name(product, kind)
             champ = T.get_champion(client, name)
             if champ is None:
+                if kind == "fit" and not strict:
+                    log.warning("%s has no champion: %s is not scored", name, product)
+                    out.missing.append(product)
+                    break
                 if kind == "fit":
                     raise ScoringError(f"no champion for {name}: run `propensity train "
                                        f"--month M --products {product}` first")
@@ -71,7 +84,7 @@ def load_champions(lake: Lake, settings: Settings, products: Iterable[str]) -> C
             out.models[product][kind] = mlflow.sklearn.load_model(uri)
             out.versions[product][kind] = str(champ.version)
             out.uris[product][kind] = uri
-    return out
+    return out.drop_missing()
 
 
 def read_features(lake: Lake, month: str) -> pd.DataFrame:

@@ -172,9 +172,15 @@ def run_monthly(lake: Lake, settings: Settings, month: str, *, skip_crawl: bool 
                      "capture_top10": r.metrics.get("capture_top10")} for r in results]
         manifest["training"] = timed("train", train)
 
-    champions = timed("load champions", lambda: load_champions(lake, settings, products))
+    champions = timed("load champions",
+                      lambda: load_champions(lake, settings, products, strict=False))
+    if not champions.models:
+        raise MonthlyError(f"monthly {month}: no product has a champion model to score with; "
+                           "train first (too few buyers in the lake?)")
     manifest["models"] = champions.versions
-    rep = timed("score", lambda: score_month(lake, settings, month, products, engine,
+    manifest["unscored_products"] = champions.missing
+    scored = tuple(champions.models)
+    rep = timed("score", lambda: score_month(lake, settings, month, scored, engine,
                                              champions=champions))
     manifest["counts"]["scores"] = rep.rows
     manifest["counts"]["customers"] = rep.customers

@@ -158,7 +158,7 @@ def _signal_words(what: str, metric: str, f: float) -> str:
 
 def _family_words(fam: str, name: str, metric: str, v: Any, f: float | None) -> str:
     if fam == "sigarea":
-        if not f and metric in ("seen", "count_30d", "count_90d", "count_180d", "n_sources"):
+        if not f and metric != "trend":
             return f"no {name} buying signal on the web"
         if metric == "days_since_last":
             return f"last {name} buying signal {int(f or 0)} days ago"
@@ -166,7 +166,8 @@ def _family_words(fam: str, name: str, metric: str, v: Any, f: float | None) -> 
             return f"{name} buying signals {'rising' if (f or 0) > 0 else 'fading'}"
         if metric.startswith("count_"):
             return f"{int(f or 0)} {name} buying signal(s) in the last {metric[6:]}"
-        return f"{name} buying signals seen on the web"
+        return f"{name} buying signals on the web (confidence {f:.2f})" \
+            if metric == "max_confidence" else f"{name} buying signals on the web"
     if fam == "ib":
         if metric == "owned":
             return f"owns {name}" if _yes(v) else f"does not own {name}"

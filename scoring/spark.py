@@ -5,7 +5,7 @@ Two passes over the month's feature table, both distributed:
 1. ``mlflow.pyfunc.spark_udf`` applies each champion (fit and intent, per product) to every
    row; the probabilities give the month's reference distributions (sorted arrays, a few
    bytes per customer and product, collected to the driver) that define the 0-100 scores;
-2. ``mapInPandas`` runs :func:`scoring.scores.score_frame` on each partition of rows with
+2. ``mapInArrow`` runs :func:`scoring.scores.score_frame` on each partition of rows with
    those references (so a score is the percentile in the *whole* month, not in the
    partition), last month's cells (a broadcast of four columns) and the evidence signals of
    the partition's customers; Spark writes ``scores/month=M`` to a staging folder that is
@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow.parquet as pq
 
 from propensity import contracts as C
@@ -47,7 +46,6 @@ def score_month_spark(lake: Lake, settings: Settings, month: str, products: list
                       session: Any = None,
                       progress: Callable[[str], None] | None = None) -> Any:
     """Score ``month`` on Spark; returns a :class:`scoring.batch.ScoreReport`."""
-    from pyspark.sql import functions as F
 
     from features.engines.spark import local_session
     from scoring.batch import (
@@ -82,7 +80,7 @@ def score_month_spark(lake: Lake, settings: Settings, month: str, products: list
             model = champions.models[product][kind]
             cols = list(model.named_steps["prep"].feature_names_in_)
             udf = _proba_udf(spark, uri)
-            probs = probs.withColumn(f"p_{product}_{kind}", udf(F.struct(*cols))[1])
+            probs = probs.withColumn(f"p_{product}_{kind}", udf(*cols)[1])
     keep = ["customer_id", *[c for c in probs.columns if c.startswith("p_")]]
     elig_cols = sorted({c for c in feats.columns if c.startswith("ib_") and c.endswith("_owned")}
                        | {"agr_ending_90d"})
@@ -109,27 +107,30 @@ def score_month_spark(lake: Lake, settings: Settings, month: str, products: list
     versions, b_ref = champions.versions, sc.broadcast(reference)
     cfg = settings.model_dump()
 
-    def score_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def score_batches(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
         from propensity.settings import Settings as S
         from scoring.batch import to_arrow
 
         s = S(**cfg)
-        for batch in batches:
-            if batch.empty:
+        for rb in batches:
+            if rb.num_rows == 0:
                 continue
+            batch = pa.Table.from_batches([rb]).to_pandas()
             ids = set(batch["customer_id"])
             sig = b_signals.value
             prev = b_prev.value
-            out = score_frame(batch.reset_index(drop=True), b_models.value, s, month=month,
+            out = score_frame(batch, b_models.value, s, month=month,
                               signals=sig[sig["customer_id"].isin(ids)],
                               previous=None if prev is None else prev[prev["customer_id"].isin(ids)],
                               versions=versions, deal_size=sizes, reference=b_ref.value)
-            yield to_arrow(out).to_pandas()
+            yield from to_arrow(out).combine_chunks().to_batches()
 
     from pyspark.sql.types import StructType
 
     schema = StructType.fromJson(_spark_schema_json())
-    scored = feats.mapInPandas(score_batches, schema=schema)
+    scored = feats.mapInArrow(score_batches, schema=schema)
     dest = lake.path(C.SCORES, month)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".spark-") as tmp:
