@@ -31,11 +31,11 @@ def build_published_lake(root: Path) -> str:
     """A small market run through ``propensity monthly --skip-crawl`` (market, stand-in
     signals, features, training, scoring, publishing); returns the published month.
 
-    Two training months keep the job short; the lake is otherwise what the monthly job
-    makes for any partner.
+    Four training months (as the scoring tests use) keep the job short; the lake is
+    otherwise what the monthly job makes for any partner.
     """
     cmd = propensity_command()
-    env = {**os.environ, "PROPENSITY_TRAINING__TRAIN_MONTHS": "2"}
+    env = {**os.environ, "PROPENSITY_TRAINING__TRAIN_MONTHS": "4"}
     subprocess.run([*cmd, "sandbox", "generate", "--companies", str(COMPANIES), "--months",
                     "12", "--seed", "11", "--end-month", "2026-10", "--lake", str(root)],
                    check=True, env=env, capture_output=True)

@@ -156,23 +156,6 @@ def test_crm_matching(served: Served) -> None:
     assert m[4]["customer_id"] is None and m[4]["confidence"] == 0
 
 
-def _on_demand_broken() -> bool:
-    """features.on_demand builds its input with ibis ``create_table`` from Arrow, which this
-    pinned ibis 12.0.0 + sqlglot 30.30 renders as an invalid ``DROP VIEW IF EXISTS`` on
-    DuckDB; True while that is so (the fix belongs to the features stage)."""
-    import ibis
-    import pyarrow as pa
-
-    try:
-        ibis.duckdb.connect().create_table("probe", pa.table({"a": [1]}), temp=True)
-    except Exception:  # noqa: BLE001 - any failure of the probe means the path is broken
-        return True
-    return False
-
-
-@pytest.mark.xfail(_on_demand_broken(), reason="features.on_demand fails on ibis create_table "
-                   "(DuckDB: DROP VIEW IF EXISTS); to be fixed in the features stage",
-                   strict=True)
 def test_on_demand_scoring_uses_the_scoring_stage(served: Served) -> None:
     from propensity.settings import load_settings
     from scoring import score_new_company
@@ -262,8 +245,5 @@ def test_malformed_and_oversized_bodies(served: Served) -> None:
 def test_server_log_has_no_unhandled_error(served: Served) -> None:
     text = served.log.read_text(errors="replace")
     assert "Exception in ASGI application" not in text
-    # a 500 may only be the known on-demand failure (see _on_demand_broken)
-    allowed = ("path=/score_company",) if _on_demand_broken() else ()
-    bad = [ln for ln in text.splitlines()
-           if "status=500" in ln and not any(a in ln for a in allowed)]
+    bad = [ln for ln in text.splitlines() if "status=500" in ln]
     assert not bad, bad[:3]
