@@ -39,42 +39,18 @@ app.command("evaluate")(evaluate)
 
 @app.command()
 def demo(
-    port: int = typer.Option(8080, "--port", help="port of the synthetic web on 127.0.0.1"),
+    port: int = typer.Option(3000, "--port", help="port of the partner service on 127.0.0.1"),
+    web_port: int = typer.Option(8090, "--web-port", help="port of the synthetic web"),
     fresh: bool = typer.Option(False, "--fresh", help="regenerate the market even if present"),
-    serve: bool = typer.Option(True, "--serve/--no-serve", help="serve the web when done"),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="keep the service running "
+                               "when done (Ctrl-C to stop)"),
     lake: Path = typer.Option(None, "--lake", help="lake root (default: settings)"),
 ) -> None:
-    """Run everything on the embedded default: a sandbox market, its oracle, its web.
+    """Run the whole embedded default: market, web, crawl, features, training, scoring,
+    reports, evaluation and the partner service, then say where to look."""
+    from propensity.demo import run_demo
 
-    Later stages (crawl, features, training, scoring, reports, the service) extend this.
-    """
-    from rich.console import Console
-
-    from propensity import contracts as C
-    from propensity.lake import Lake
-    from propensity.settings import load_settings
-    from sandbox import cli as sandbox_cli
-
-    settings = load_settings(lake=lake)
-    lk = Lake(settings.lake)
-    console = Console(stderr=True)
-    if fresh or not lk.path(C.COMPANIES).exists():
-        console.rule("[bold]1. sandbox market")
-        sandbox_cli.generate(companies=None, months=None, seed=None, end_month=None,
-                             lake=settings.lake)
-    else:
-        console.print(f"market already in {settings.lake} (use --fresh to regenerate)")
-    console.rule("[bold]2. oracle (the ceiling for every model)")
-    sandbox_cli.oracle(month=None, span=6, lake=settings.lake)
-    if serve:
-        console.rule("[bold]3. synthetic web")
-        companies = lk.read(C.COMPANIES, columns=["domain"]).column("domain")
-        console.print(
-            f"serving the market's web on http://127.0.0.1:{port} (Ctrl-C to stop). Try:\n"
-            f"  curl -x http://127.0.0.1:{port} http://{companies[0]}/\n"
-            f"  curl -x http://127.0.0.1:{port} http://{settings.sandbox.press_host}/feed.xml"
-        )
-        sandbox_cli.serve(port=port, month=None, host="127.0.0.1", lake=settings.lake)
+    run_demo(lake=lake, port=port, web_port=web_port, fresh=fresh, serve=serve)
 
 
 @app.callback()

@@ -9,21 +9,39 @@ from propensity.cli import app
 from propensity.lake import Lake
 
 
-def test_demo_generates_the_default_market_and_prints_the_oracle(tmp_path, monkeypatch):
+def test_demo_runs_every_stage_and_says_where_to_look(tmp_path, monkeypatch):
+    """The README's first command, on a small market: a real crawl, training, scoring,
+    publishing, an evaluation report and a partner key (the service itself is tested in
+    tests/serving)."""
+    import json
+
+    from serving.keys import list_keys
+
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PROPENSITY_SANDBOX__COMPANIES", "300")
-    monkeypatch.setenv("PROPENSITY_SANDBOX__MONTHS", "6")
-    runner = CliRunner()
-    res = runner.invoke(app, ["demo", "--no-serve"])
-    assert res.exit_code == 0, res.output
+    monkeypatch.setenv("PROPENSITY_SANDBOX__COMPANIES", "400")
+    monkeypatch.setenv("PROPENSITY_SANDBOX__MONTHS", "12")
+    monkeypatch.setenv("PROPENSITY_TRAINING__TRAIN_MONTHS", "4")
+    from propensity.demo import run_demo
+
+    timings = run_demo(web_port=_free_port(), serve=False)
     lake = Lake(tmp_path / "lake")  # the default lake, relative to where it runs
-    assert lake.read(C.COMPANIES).num_rows == 300
-    assert len(lake.months(C.SUBSCRIPTIONS)) == 6
-    assert "AUC" in res.output and "renewal" in res.output
-    before = (tmp_path / "lake/raw/companies/part-0.parquet").stat().st_mtime_ns
-    res = runner.invoke(app, ["demo", "--no-serve"])  # a rerun reuses the market
-    assert res.exit_code == 0 and "already in" in res.output
-    assert (tmp_path / "lake/raw/companies/part-0.parquet").stat().st_mtime_ns == before
+    assert lake.read(C.COMPANIES).num_rows == 400
+    crawled = lake.read(C.SIGNALS, month="2026-11")
+    assert crawled.num_rows > 0  # the real crawl of the current month
+    index = json.loads((tmp_path / "lake/reports/_published.json").read_text())
+    assert index["latest"] == "2026-11"
+    assert list((tmp_path / "lake/reports").glob("partner=*/month=2026-11/azure.csv"))
+    assert list((tmp_path / "lake/evaluation").rglob("*.html"))
+    assert len(list_keys(lake)) == 1
+    assert set(timings) >= {"market", "crawl", "monthly", "evaluation", "total"}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_help_lists_the_stages():
