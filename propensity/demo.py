@@ -24,7 +24,7 @@ from rich.console import Console
 
 from propensity import contracts as C
 from propensity.lake import Lake
-from propensity.months import add_months
+from propensity.months import add_months, month_range
 from propensity.settings import load_settings
 
 console = Console(stderr=True)
@@ -94,7 +94,8 @@ def run_demo(lake: Path | None = None, port: int = 3000, web_port: int = 8090,
     # labelled month trains on cut-offs whose label windows closed before it)
     first = max(add_months(month, -(settings.training.train_months + 9)),
                 add_months(min(lk.months(C.SUBSCRIPTIONS)), 1))
-    history = [m for m in _months(first, add_months(month, -1))
+    history = [m for m in (month_range(first, add_months(month, -1))
+                           if first < month else [])
                if m not in set(lk.months(C.SIGNALS))]
     if history:
         console.print(f"stand-in signals for {history[0]}..{history[-1]} (what a crawler "
@@ -151,14 +152,6 @@ def run_demo(lake: Path | None = None, port: int = 3000, web_port: int = 8090,
     return timings
 
 
-def _months(start: str, end: str) -> list[str]:
-    out, m = [], start
-    while m <= end:
-        out.append(m)
-        m = add_months(m, 1)
-    return out
-
-
 def _evaluation(lk: Lake, settings, month: str) -> Path | None:
     """Backtest the latest month whose outcomes are known (a one-month replay)."""
     from evaluation.run import evaluate
@@ -172,7 +165,7 @@ def _evaluation(lk: Lake, settings, month: str) -> Path | None:
 
     start = max(add_months(last, -(6 + settings.training.train_months)),
                 add_months(min(lk.months(C.SUBSCRIPTIONS)), 1))
-    for m in _months(start, last):
+    for m in month_range(start, last):
         if not lk.path("labels", m).exists() and [s for s in lk.months(C.SIGNALS) if s <= m]:
             console.print(f"features and labels for {m} (the replay's training window)")
             build_features(lk, m)

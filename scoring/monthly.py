@@ -33,7 +33,7 @@ import pandas as pd
 
 from propensity import contracts as C
 from propensity.lake import Lake
-from propensity.months import add_months, parse_month
+from propensity.months import add_months, month_range, parse_month
 from propensity.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,11 +64,7 @@ def needed_feature_months(lake: Lake, month: str, settings: Settings) -> list[st
         raise MonthlyError(f"no subscription snapshots under {lake.path(C.SUBSCRIPTIONS)}")
     earliest = add_months(month, -(3 + settings.training.train_months))
     start = max(earliest, add_months(first_snapshot, 1))
-    out, m = [], start
-    while m <= month:
-        out.append(m)
-        m = add_months(m, 1)
-    return out
+    return month_range(start, month) if start <= month else []
 
 
 def _labels_possible(lake: Lake, month: str) -> bool:

@@ -294,14 +294,8 @@ class Explainer:
             columns=["customer_id", "topic", "url", "day", "evidence", "source", "confidence"])
         self.by_topic: dict[tuple[str, str], Any] = {
             (r.customer_id, r.topic): r for r in ev.itertuples(index=False)}
-        area: dict[tuple[str, str], Any] = {}
-        for r in ev.itertuples(index=False):
-            for p in C.TOPIC_BY_ID[r.topic].product_areas if r.topic in C.TOPIC_BY_ID else ():
-                key = (r.customer_id, p)
-                cur = area.get(key)
-                if cur is None or _stronger(r, cur, month):
-                    area[key] = r
-        self.by_area = area
+        self.by_area: dict[tuple[str, str], Any] = {
+            (r.customer_id, r.area): r for r in _strongest_by_area(ev, month).itertuples(index=False)}
         self.month = month
         self._cache: dict[tuple[str, Any], str] = {}
 
@@ -378,12 +372,16 @@ class Explainer:
         return self._words(feature, cols[feature][i])
 
 
-def _stronger(a: Any, b: Any, month: str) -> bool:
-    """Whether signal ``a`` should be cited before ``b`` (recent, confident, newest)."""
-    cut = cutoff(month).date()
-
-    def key(r: Any) -> tuple:
-        day = r.day if isinstance(r.day, dt.date) else pd.Timestamp(r.day).date()
-        return ((cut - day).days <= 90, float(r.confidence), day)
-
-    return key(a) > key(b)
+def _strongest_by_area(ev: pd.DataFrame, month: str) -> pd.DataFrame:
+    """The signal to cite per (customer_id, product area), by :func:`strongest_signals`'
+    order (dated within 90 days first, then most confident, then most recent)."""
+    e = ev[ev["topic"].isin(list(C.TOPIC_BY_ID))]
+    if e.empty:
+        return e.assign(area=pd.Series(dtype=object))
+    e = e.assign(area=e["topic"].map(lambda t: list(C.TOPIC_BY_ID[t].product_areas)))
+    e = e.explode("area")
+    age = (pd.Timestamp(cutoff(month)) - pd.to_datetime(e["day"])).dt.days
+    e = e.assign(recent=age <= 90)
+    e = e.sort_values(["customer_id", "area", "recent", "confidence", "day"],
+                      ascending=[True, True, False, False, False], kind="stable")
+    return e.drop_duplicates(["customer_id", "area"])

@@ -67,16 +67,16 @@ def percentile_scores(prob: np.ndarray, reference: np.ndarray | None = None) -> 
 
 def cells(intent_class: np.ndarray, fit_class: np.ndarray) -> np.ndarray:
     """Matrix cell: intent letter + fit digit (None where intent is missing)."""
-    out = np.full(len(fit_class), None, dtype=object)
-    for i, (ic, fc) in enumerate(zip(intent_class, fit_class, strict=True)):
-        if ic is not None and fc is not None:
-            out[i] = LETTERS[ic] + DIGITS[fc]
-    return out
+    letter = pd.Series(intent_class, dtype=object).map(LETTERS)
+    digit = pd.Series(fit_class, dtype=object).map(DIGITS)
+    cell = letter + digit
+    return np.where(cell.notna(), cell.to_numpy(dtype=object), None)
 
 
 def clusters(cell: np.ndarray, mapping: Mapping[str, str]) -> np.ndarray:
     """Cluster of each cell by its letter; ``NOT_ELIGIBLE`` where there is no cell."""
-    return np.array([mapping[c[0]] if c else C.NOT_ELIGIBLE for c in cell], dtype=object)
+    letter = pd.Series(cell, dtype=object).str[0]
+    return letter.map(dict(mapping)).fillna(C.NOT_ELIGIBLE).to_numpy(dtype=object)
 
 
 def cell_rank(cell: str | None) -> tuple[int, int] | None:
@@ -230,7 +230,6 @@ def score_frame(features: pd.DataFrame, models: Mapping[str, Mapping[str, Any]],
                                    n_reasons, high=fit_score >= 50)
             out["fit_reasons"] = fr.reasons
             ir_reasons = [["not eligible: " + R.not_eligible_reason(product)]] * len(features)
-            ir_reasons = list(ir_reasons)
             url = np.full(len(features), None, dtype=object)
             date = np.full(len(features), None, dtype=object)
             top_keys = np.full(len(features), None, dtype=object)
