@@ -11,11 +11,12 @@ import pytest
 from propensity.lake import Lake
 from propensity.settings import SandboxSettings
 
-#: 600 companies, 2025-12..2026-09: labels exist for cut-offs up to 2026-07.
-SPEC = SandboxSettings(companies=600, months=10, seed=7, end_month="2026-09")
-#: Cut-offs built: the models for M learn from the cut-offs before M - 3 (01..02 for 06,
-#: 01..03 for 07), as ``propensity train --month M`` does.
-FEATURE_MONTHS = ("2026-01", "2026-02", "2026-03", "2026-04", "2026-06", "2026-07")
+#: 600 companies, 2025-10..2026-09: labels exist for cut-offs up to 2026-07.
+SPEC = SandboxSettings(companies=600, months=12, seed=7, end_month="2026-09")
+#: Cut-offs built: the models for M hold out B = M - 3 and learn from the cut-offs whose
+#: label windows closed before B, i.e. up to M - 6 (2025-11..12 for 06, 2025-11..2026-01 for
+#: 07), as ``propensity train --month M`` does; 03 and 04 are the held-out backtests.
+FEATURE_MONTHS = ("2025-11", "2025-12", "2026-01", "2026-03", "2026-04", "2026-06", "2026-07")
 REPLAY = ("2026-06", "2026-07")
 PRODUCTS = ("m365", "surface")
 
@@ -30,7 +31,7 @@ def eval_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
 
     lake = Lake(tmp_path_factory.mktemp("evaluation-lake"))
     generate_market(lake, SPEC)
-    write_signals(lake, month_range("2026-01", "2026-07"))
+    write_signals(lake, month_range(FEATURE_MONTHS[0], FEATURE_MONTHS[-1]))
     for m in FEATURE_MONTHS:
         build_features(lake, m)
     return lake

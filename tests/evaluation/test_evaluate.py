@@ -21,12 +21,13 @@ from training.data import read_month
 
 
 def test_models_learn_from_the_monthly_jobs_cut_offs_only(eval_lake: Lake) -> None:
-    # as `propensity train --month M`: M - 3 is held out, earlier labelled cut-offs train
-    assert training_months(eval_lake, "2026-06", 12) == ["2026-01", "2026-02"]
-    assert training_months(eval_lake, "2026-07", 12) == ["2026-01", "2026-02", "2026-03"]
-    assert training_months(eval_lake, "2026-07", 2) == ["2026-02", "2026-03"]
+    # as `propensity train --month M`: M - 3 is held out, and the cut-offs whose windows
+    # closed before it (up to M - 6) train
+    assert training_months(eval_lake, "2026-06", 12) == ["2025-11", "2025-12"]
+    assert training_months(eval_lake, "2026-07", 12) == ["2025-11", "2025-12", "2026-01"]
+    assert training_months(eval_lake, "2026-07", 2) == ["2025-12", "2026-01"]
     with pytest.raises(BacktestError, match="at least two"):
-        training_months(eval_lake, "2026-05", 12)  # only 2026-01 before 2026-02
+        training_months(eval_lake, "2026-05", 12)  # held out 2026-01: nothing up to 2025-10
 
 
 @pytest.fixture(scope="module")
