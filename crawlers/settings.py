@@ -94,6 +94,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.EncodingFixMiddleware": 580,
     "crawlers.middlewares.WireStatsMiddleware": 950,
 }
+EXTENSIONS = {
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawlers.middlewares.RevalidatingAutoThrottle": 0,
+}
 SPIDER_MIDDLEWARES = {
     "crawlers.middlewares.TrapGuardMiddleware": 800,
 }

@@ -187,3 +187,21 @@ def test_polite_queue_hands_out_only_what_a_site_can_take(tmp_path: Path) -> Non
     for host in "cdef":
         q.push(Request(f"http://{host}.com/"))
     assert not q.wants_more()  # CRAWL_MAX_OPEN_SITES open
+
+
+def test_autothrottle_lowers_the_delay_on_not_modified(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from crawlers.middlewares import RevalidatingAutoThrottle
+
+    c = crawler(tmp_path, AUTOTHROTTLE_ENABLED=True, DOWNLOAD_DELAY=0.02,
+                AUTOTHROTTLE_TARGET_CONCURRENCY=4.0)
+    at = RevalidatingAutoThrottle(c)
+    at.mindelay, at.maxdelay = 0.02, 30.0
+    slot = SimpleNamespace(delay=1.0)
+    for _ in range(10):  # fast 304s after one slow page
+        at._adjust_delay(slot, 0.005, Response("http://a.com/t/1", status=304))
+    assert slot.delay < 0.05
+    slot.delay = 1.0
+    at._adjust_delay(slot, 0.005, Response("http://a.com/x", status=500))
+    assert slot.delay == 1.0  # errors still never speed a site up
