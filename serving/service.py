@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from propensity import contracts as C
 from propensity.settings import load_settings
 from serving import downloads as D
+from serving import timeouts
 from serving.catalog import Catalog, retry_swap
 from serving.errors import ApiError, bad_request, forbidden, not_found, too_large, unauthorized
 from serving.gate import Gate
@@ -60,6 +61,7 @@ API_PATHS = ("/reports", "/download", "/customer", "/customers", "/crm_match",
              "/score_company", "/metadata")
 
 _SETTINGS = load_settings()
+timeouts.install()  # BentoML's request timer, cancelled when the request ends
 
 
 @bentoml.service(
