@@ -10,6 +10,7 @@ instant with no folder) is retried, so no request fails during a swap.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 INDEX = "reports/_published.json"
-JSON_CACHE_ENTRIES = 200_000  # cached look-up answers per month (a few KB each)
+#: Bytes of cached look-up answers (JSON, a few KB per customer) kept per month.
+JSON_CACHE_BYTES = 64 << 20
 #: Score columns a look-up returns, in this order.
 LOOKUP_COLUMNS: tuple[str, ...] = tuple(
     c for c in C.SCORES.column_names if c not in ("month", "customer_id"))
@@ -79,18 +81,23 @@ class ScoreSnapshot:
     """One published month's scores, sorted by customer, with a customer -> rows index.
 
     ``table`` holds :data:`LOOKUP_COLUMNS`; ``rows[customer_id]`` is the slice of its rows
-    (one per product). ``owners[customer_id]`` is the set of partners it belongs to.
+    (one per product). ``owners[customer_id]`` is the partners it belongs to (a tuple: a
+    tuple of strings is not tracked by the garbage collector, so a month of a million
+    customers adds nothing for a full collection to walk).
     """
 
     month: str
     run_id: str
     table: pa.Table
     rows: dict[str, tuple[int, int]]
-    owners: dict[str, frozenset[str]]
+    owners: dict[str, tuple[str, ...]]
     companies: dict[str, tuple[str, str]]  # customer_id -> (account_name, domain)
     model_versions: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    json_cache_bytes: int = JSON_CACHE_BYTES
     _domains: dict[str, str] | None = field(default=None, repr=False)
     _json: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _json_bytes: int = field(default=0, repr=False)
+    _json_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def customer(self, customer_id: str, products: set[str] | None = None) -> list[dict]:
         span = self.rows.get(customer_id)
@@ -102,7 +109,8 @@ class ScoreSnapshot:
         return recs
 
     def customer_json(self, customer_id: str) -> bytes | None:
-        """The JSON of :class:`serving.models.CustomerScores` for every product, cached."""
+        """The JSON of :class:`serving.models.CustomerScores` for every product, cached
+        (first in, first out, at most ``json_cache_bytes`` of answers)."""
         body = self._json.get(customer_id)
         if body is None:
             from serving.models import CustomerScores, ProductScore
@@ -115,10 +123,17 @@ class ScoreSnapshot:
                                   month=self.month,
                                   scores=[ProductScore(**r) for r in recs]).model_dump_json()
             body = body.encode()
-            if len(self._json) >= JSON_CACHE_ENTRIES:
-                self._json.pop(next(iter(self._json)))
-            self._json[customer_id] = body
+            with self._json_lock:
+                if customer_id not in self._json and len(body) <= self.json_cache_bytes:
+                    while self._json and self._json_bytes + len(body) > self.json_cache_bytes:
+                        self._json_bytes -= len(self._json.pop(next(iter(self._json))))
+                    self._json[customer_id] = body
+                    self._json_bytes += len(body)
         return body
+
+    @property
+    def json_cached_bytes(self) -> int:
+        return self._json_bytes
 
     def customer_by_domain(self, domain: str) -> str | None:
         """The customer whose (lower-cased) domain is ``domain``, if any."""
@@ -131,13 +146,20 @@ class ScoreSnapshot:
 
 
 class Catalog:
-    """The lake as the service sees it: published months, report files, score snapshots."""
+    """The lake as the service sees it: published months, report files, score snapshots.
+
+    With ``freeze_gc``, the objects alive once a month's scores are loaded (the imported
+    code, the service, the score index) are moved out of the garbage collector's reach
+    (:func:`gc.freeze`): full collections then walk only what requests create, and stop
+    stalling the event loop for tens of milliseconds.
+    """
 
     def __init__(self, lake: Lake | str | os.PathLike[str], check_seconds: float = 0.0,
-                 cache_months: int = 3) -> None:
+                 cache_months: int = 3, freeze_gc: bool = False) -> None:
         self.lake = lake if isinstance(lake, Lake) else Lake(lake)
         self.check_seconds = check_seconds
         self.cache_months = cache_months
+        self.freeze_gc = freeze_gc
         self._index = PublishedIndex.empty()
         self._checked = 0.0
         self._lock = threading.RLock()
@@ -145,7 +167,7 @@ class Catalog:
         self._loading: dict[tuple[str, str], threading.Event] = {}
         self._ready_latest: ScoreSnapshot | None = None
         self._warmer: threading.Thread | None = None
-        self._owners_cache: tuple[tuple, dict[str, frozenset[str]], dict] | None = None
+        self._owners_cache: tuple[tuple, dict[str, tuple[str, ...]], dict] | None = None
 
     # ------------------------------------------------------------------ published index
     @property
@@ -288,6 +310,12 @@ class Catalog:
                 snap = self._load(info)
                 self._ready_latest = snap
                 log.info("serving scores of %s (run %s)", snap.month, snap.run_id)
+                if self.freeze_gc:
+                    # what is alive now lives as long as the process (or this month):
+                    # out of every full collection's walk. Frozen objects are still freed
+                    # when their last reference goes (a replaced month is), only cycles
+                    # among them would stay, and a snapshot has none.
+                    gc.freeze()
             except Exception:  # keep the previous snapshot; the next request retries
                 log.exception("could not load the scores of %s", info.month)
             if self._stale_latest():
@@ -316,7 +344,7 @@ class Catalog:
     def ready(self) -> bool:
         return self._ready_latest is not None
 
-    def _ownership(self) -> tuple[dict[str, frozenset[str]], dict[str, tuple[str, str]]]:
+    def _ownership(self) -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, str]]]:
         """customer -> partners, and customer -> (account name, domain), from raw/."""
         pc_path = self.lake.path(C.PARTNER_CUSTOMERS)
         co_path = self.lake.path(C.COMPANIES)
@@ -324,8 +352,13 @@ class Catalog:
         cached = self._owners_cache
         if cached is not None and cached[0] == stamp:
             return cached[1], cached[2]
-        links = pq.read_table(pc_path, columns=["global_id", "customer_id"]).to_pandas()
-        owners = {c: frozenset(g) for c, g in links.groupby("customer_id")["global_id"]}
+        links = pq.read_table(pc_path, columns=["global_id", "customer_id"]).sort_by(
+            [("customer_id", "ascending"), ("global_id", "ascending")])
+        owners: dict[str, tuple[str, ...]] = {}
+        for c, g in zip(links["customer_id"].to_pylist(), links["global_id"].to_pylist(),
+                        strict=True):
+            prev = owners.get(c)
+            owners[c] = (g,) if prev is None else (*prev, g) if g not in prev else prev
         comp = pq.read_table(co_path, columns=["customer_id", "account_name", "domain"])
         companies = dict(zip(comp["customer_id"].to_pylist(),
                              zip(comp["account_name"].to_pylist(), comp["domain"].to_pylist(),

@@ -52,7 +52,7 @@ def score_company(catalog: Catalog, settings: Settings, p: Principal,
     snap = catalog.snapshot(None)
     cid = snap.customer_by_domain(domain)
     if cid is not None:
-        if p.admin or p.partner in snap.owners.get(cid, frozenset()):
+        if p.admin or p.partner in snap.owners.get(cid, ()):
             raise ApiError(409, f"{domain} is already scored in the monthly batch as customer "
                            f"{cid}: look it up with /customer", customer_id=cid)
         raise forbidden(f"{domain} is an existing customer outside your book; on-demand "

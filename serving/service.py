@@ -78,7 +78,7 @@ class Propensity:
     def __init__(self) -> None:
         self.settings = load_settings()
         self.lake = Path(self.settings.lake)
-        self.catalog = Catalog(self.lake, check_seconds=0.0)
+        self.catalog = Catalog(self.lake, check_seconds=0.0, freeze_gc=True)
         self.keys = KeyStore(keys_db_path(self.lake, self.settings.serving.keys_db))
         self.catalog.index()  # starts loading the latest month's scores
         log.info("serving lake %s", self.lake)
@@ -273,7 +273,7 @@ class Propensity:
                 p = self._auth(ctx)
                 g = self._partner(p, partner, required=False)
                 snap = self.catalog.snapshot(None)
-                if g is None or g in snap.owners.get(customer_id, frozenset()):
+                if g is None or g in snap.owners.get(customer_id, ()):
                     body = snap.customer_json(customer_id)
                     if body is not None:
                         return Response(body, media_type="application/json")  # type: ignore[return-value]
@@ -327,7 +327,7 @@ class Propensity:
         found: list[CustomerScores] = []
         missing: list[str] = []
         for cid in dict.fromkeys(ids):
-            owners = snap.owners.get(cid, frozenset())
+            owners = snap.owners.get(cid, ())
             if g is not None and g not in owners:
                 missing.append(cid)
                 continue
