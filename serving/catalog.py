@@ -148,6 +148,10 @@ class ScoreSnapshot:
 class Catalog:
     """The lake as the service sees it: published months, report files, score snapshots.
 
+    When the published index names a new latest month (or re-publishes it), background
+    threads load its scores and, with ``warm_downloads``, read its large report CSVs into
+    the download cache (:func:`serving.downloads.warm_published`), so neither the first
+    look-up nor the first filtered download after a publication pays for reading files.
     With ``freeze_gc``, the objects alive once a month's scores are loaded (the imported
     code, the service, the score index) are moved out of the garbage collector's reach
     (:func:`gc.freeze`): full collections then walk only what requests create, and stop
@@ -155,10 +159,12 @@ class Catalog:
     """
 
     def __init__(self, lake: Lake | str | os.PathLike[str], check_seconds: float = 0.0,
-                 cache_months: int = 3, freeze_gc: bool = False) -> None:
+                 cache_months: int = 3, warm_downloads: bool = False,
+                 freeze_gc: bool = False) -> None:
         self.lake = lake if isinstance(lake, Lake) else Lake(lake)
         self.check_seconds = check_seconds
         self.cache_months = cache_months
+        self.warm_downloads = warm_downloads
         self.freeze_gc = freeze_gc
         self._index = PublishedIndex.empty()
         self._checked = 0.0
@@ -167,6 +173,8 @@ class Catalog:
         self._loading: dict[tuple[str, str], threading.Event] = {}
         self._ready_latest: ScoreSnapshot | None = None
         self._warmer: threading.Thread | None = None
+        self._dl_warmer: threading.Thread | None = None
+        self._dl_warmed: tuple[str, str] | None = None  # (month, run id) whose CSVs are warm
         self._owners_cache: tuple[tuple, dict[str, tuple[str, ...]], dict] | None = None
 
     # ------------------------------------------------------------------ published index
@@ -210,6 +218,7 @@ class Catalog:
             log.info("published index: latest %s, %d month(s)", latest, len(months))
         if latest is not None and latest != old_latest or self._stale_latest():
             self._warm_latest()
+        self._warm_downloads()
         return self._index
 
     def _stale_latest(self) -> bool:
@@ -325,6 +334,55 @@ class Catalog:
 
         self._warmer = threading.Thread(target=work, name="warm-latest", daemon=True)
         self._warmer.start()
+
+    def _warm_downloads(self) -> None:
+        """Read the latest month's large report CSVs into the download cache, in a thread."""
+        idx = self._index
+        if not self.warm_downloads or idx.latest is None:
+            return
+        info = idx.months[idx.latest]
+        key = (info.month, info.run_id)
+
+        def work() -> None:
+            from serving.downloads import warm_published
+
+            t0 = time.perf_counter()
+            try:
+                paths = sorted(p for r in info.reports for p in (self.lake.root / "reports").glob(
+                    f"partner=*/month={info.month}/{r}.csv"))
+                done = warm_published(paths)
+                self._dl_warmed = key
+                log.info("download cache: %d report CSV(s) of %s read in %.2fs", len(done),
+                         info.month, time.perf_counter() - t0)
+            except Exception:  # a cold download still works: it reads the file itself
+                log.exception("could not warm the downloads of %s", info.month)
+                self._dl_warmed = key
+            cur = self._index
+            if cur.latest is not None and (cur.latest, cur.months[cur.latest].run_id) != key:
+                self._dl_warmer = None  # the index moved on while warming
+                self._warm_downloads()
+
+        with self._lock:
+            if self._dl_warmed == key or (self._dl_warmer is not None and
+                                          self._dl_warmer.is_alive()):
+                return  # warm already, or a warmer is at work (it re-checks when done)
+            self._dl_warmer = threading.Thread(target=work, name="warm-downloads", daemon=True)
+            self._dl_warmer.start()
+
+    def wait_downloads_warm(self, timeout: float = 60.0) -> bool:
+        """Block until the latest month's report CSVs are in the download cache."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            idx = self.index()
+            if idx.latest is not None and self._dl_warmed == (
+                    idx.latest, idx.months[idx.latest].run_id):
+                return True
+            w = self._dl_warmer
+            if w is not None and w.is_alive():
+                w.join(0.05)
+            else:
+                time.sleep(0.05)
+        return False
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Block until the latest published month's scores are loaded (for readiness)."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from propensity import contracts as C
 from serving.errors import bad_request
 
+log = logging.getLogger(__name__)
 Format = Literal["csv", "parquet"]
 BOM = "\ufeff".encode()
 #: A text cell starting with one of these is read as a formula by spreadsheets: prefix "'".
@@ -209,21 +211,99 @@ def query(path: Path, report: str, columns: list[str], f: Filters, sort: str,
     return table.select([ROW] if positions_only else [*columns, ROW])
 
 
-_CSV_CACHE: OrderedDict[tuple, pa.Table] = OrderedDict()
-_CSV_CACHE_LOCK = threading.Lock()
-CSV_CACHE_ENTRIES = 4
+#: Bytes of published CSV cells (about the size of the files) kept in memory.
+CSV_CACHE_BYTES = 768 << 20
+#: A report CSV this large or larger is read into the cache when its month is published
+#: (a smaller one is quick to read on its first download), largest first, up to
+#: :data:`WARM_BYTES` in all.
+WARM_MIN_BYTES = 8 << 20
+WARM_BYTES = CSV_CACHE_BYTES // 2
+
+
+class _CellCache:
+    """Published CSVs as quoted text cells, by file identity: least recently used out past
+    ``budget`` bytes; one read per file at a time (a second caller waits for the first)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.entries: OrderedDict[tuple, pa.Table] = OrderedDict()
+        self.nbytes = 0
+        self._lock = threading.Lock()
+        self._loading: dict[tuple, threading.Event] = {}
+
+    def get(self, key: tuple, load: Callable[[], pa.Table]) -> pa.Table:
+        while True:
+            with self._lock:
+                hit = self.entries.get(key)
+                if hit is not None:
+                    self.entries.move_to_end(key)
+                    return hit
+                ev = self._loading.get(key)
+                owner = ev is None
+                if owner:
+                    ev = self._loading[key] = threading.Event()
+            if not owner:
+                assert ev is not None
+                ev.wait(300)
+                continue
+            try:
+                table = load()
+                self._put(key, table)
+                return table
+            finally:
+                with self._lock:
+                    self._loading.pop(key, None)
+                assert ev is not None
+                ev.set()
+
+    def _put(self, key: tuple, table: pa.Table) -> None:
+        size = table.nbytes
+        with self._lock:
+            # an older version of the same file (re-published) is not read again
+            for old in [k for k in self.entries if k[0] == key[0] and k != key]:
+                self.nbytes -= self.entries.pop(old).nbytes
+            if size > self.budget:
+                return
+            while self.entries and self.nbytes + size > self.budget:
+                self.nbytes -= self.entries.popitem(last=False)[1].nbytes
+            self.entries[key] = table
+            self.nbytes += size
+
+    def __contains__(self, key: tuple) -> bool:
+        with self._lock:
+            return key in self.entries
+
+    def clear(self) -> None:
+        with self._lock:
+            self.entries.clear()
+            self.nbytes = 0
+
+
+_CELLS = _CellCache(CSV_CACHE_BYTES)
+
+
+def _file_key(path: Path) -> tuple:
+    st = os.stat(path)
+    return (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def is_cached(path: Path) -> bool:
+    """Whether the published CSV at ``path`` (this version of it) is in the cache."""
+    try:
+        return _file_key(path) in _CELLS
+    except FileNotFoundError:
+        return False
 
 
 def published_csv(path: Path) -> pa.Table:
-    """The published CSV as text cells (every column a string, exactly as written), cached
-    by file identity: the filtered CSV reuses the publisher's formatting cell for cell."""
-    st = os.stat(path)
-    key = (str(path), st.st_ino, st.st_mtime_ns, st.st_size)
-    with _CSV_CACHE_LOCK:
-        hit = _CSV_CACHE.get(key)
-        if hit is not None:
-            _CSV_CACHE.move_to_end(key)
-            return hit
+    """The published CSV as text cells (every column a string, exactly as written, quoted
+    as CSV needs), cached by file identity: the filtered CSV reuses the publisher's
+    formatting cell for cell."""
+    key = _file_key(path)
+    return _CELLS.get(key, lambda: _read_cells(path))
+
+
+def _read_cells(path: Path) -> pa.Table:
     with open(path, "rb") as fh:
         header = fh.readline().decode("utf-8-sig").rstrip("\r\n")
     names = next(csv.reader([header]))
@@ -238,18 +318,60 @@ def published_csv(path: Path) -> pa.Table:
     if table.column_names and table.column_names[0].startswith("\ufeff"):
         table = table.rename_columns([table.column_names[0][1:], *table.column_names[1:]])
     # quoted once here, so a download only picks and joins cells
-    table = pa.table([_quote(table[c]) for c in table.column_names], names=table.column_names)
-    with _CSV_CACHE_LOCK:
-        _CSV_CACHE[key] = table
-        while len(_CSV_CACHE) > CSV_CACHE_ENTRIES:
-            _CSV_CACHE.popitem(last=False)
-    return table
+    return pa.table([_quote(table[c]) for c in table.column_names], names=table.column_names)
+
+
+def warm_published(paths: Iterable[Path], budget: int | None = None,
+                   min_bytes: int | None = None) -> list[Path]:
+    """Read the published CSVs among ``paths`` of at least ``min_bytes`` into the cache,
+    largest first, up to ``budget`` bytes of files in all; returns those read (or found
+    there already). A file that vanishes meanwhile (a folder swap) is skipped."""
+    budget = WARM_BYTES if budget is None else budget
+    min_bytes = WARM_MIN_BYTES if min_bytes is None else min_bytes
+    sized = []
+    for p in paths:
+        try:
+            size = os.stat(p).st_size
+        except FileNotFoundError:
+            continue
+        if size >= min_bytes:
+            sized.append((size, str(p), Path(p)))
+    done: list[Path] = []
+    used = 0
+    for size, _, p in sorted(sized, reverse=True):
+        if used + size > budget:
+            continue
+        try:
+            published_csv(p)
+        except (OSError, pa.ArrowInvalid) as exc:
+            log.info("not warming %s: %s", p, exc)
+            continue
+        used += size
+        done.append(p)
+    return done
+
+
+def _may_need_quotes(col: pa.ChunkedArray | pa.Array) -> bool:
+    """False when no cell can hold a comma, quote or line break: the column's character
+    data has none (a quick scan of its buffers, no per-cell work)."""
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    for ch in chunks:
+        bufs = ch.buffers()
+        data = bufs[2] if len(bufs) > 2 else None
+        if data is None:
+            continue
+        raw = data.to_pybytes()
+        if b"," in raw or b'"' in raw or b"\n" in raw or b"\r" in raw:
+            return True
+    return False
 
 
 def _quote(col: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     """CSV minimal quoting (as Python's csv and pandas do): quote a cell only when it holds
     a comma, a quote or a line break, doubling its quotes."""
     col = pc.fill_null(pc.cast(col, pa.string()), "")
+    if not _may_need_quotes(col):
+        return col
     needs = pc.match_substring_regex(col, r'[,"\r\n]')
     if not pc.any(needs).as_py():
         return col

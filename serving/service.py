@@ -78,7 +78,8 @@ class Propensity:
     def __init__(self) -> None:
         self.settings = load_settings()
         self.lake = Path(self.settings.lake)
-        self.catalog = Catalog(self.lake, check_seconds=0.0, freeze_gc=True)
+        self.catalog = Catalog(self.lake, check_seconds=0.0, warm_downloads=True,
+                               freeze_gc=True)
         self.keys = KeyStore(keys_db_path(self.lake, self.settings.serving.keys_db))
         self.catalog.index()  # starts loading the latest month's scores
         log.info("serving lake %s", self.lake)

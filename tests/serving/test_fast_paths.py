@@ -1,17 +1,23 @@
-"""What keeps look-ups fast: BentoML's request timer cancelled when the request ends, the
-score index out of the garbage collector's way, a bounded answer cache."""
+"""What keeps look-ups and downloads fast: BentoML's request timer cancelled, the score index
+out of the garbage collector's way, a bounded answer cache, and published CSVs read into the
+download cache when their month is published (once per file, re-read after a re-publish)."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
+from serving import downloads as D
 from serving import timeouts
 from serving.catalog import Catalog
+from tests.serving.test_hotswap import publish_month
 
 
 # ------------------------------------------------------------------ request timer
@@ -104,3 +110,112 @@ def test_catalog_freezes_what_lives_once_scores_are_loaded(published_lake: tuple
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+# ------------------------------------------------------------------ download cache
+def test_quoting_skips_clean_columns_and_quotes_the_rest() -> None:
+    assert D._quote(pa.array(["a", "b", None])).to_pylist() == ["a", "b", ""]
+    col = pa.array(["a", "b,c", 'd"e', "f\ng", "h\ri", None])
+    assert D._quote(col).to_pylist() == ["a", '"b,c"', '"d""e"', '"f\ng"', '"h\ri"', ""]
+    # a slice's buffer still holds its neighbours' characters: the answer is the slice's
+    assert D._quote(pa.array(["x,y", "plain", "text"]).slice(1)).to_pylist() == [
+        "plain", "text"]
+    chunked = pa.chunked_array([["a"], ["b,c"]])
+    assert D._quote(chunked).to_pylist() == ["a", '"b,c"']
+
+
+def _month_csvs(root: Path, month: str) -> list[Path]:
+    return sorted((root / "reports").glob(f"partner=*/month={month}/*.csv"))
+
+
+def test_published_month_is_read_into_the_download_cache(
+        lake_copy: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    root, month = lake_copy
+    D._CELLS.clear()
+    monkeypatch.setattr(D, "WARM_MIN_BYTES", 0)  # every report, however small
+    csvs = _month_csvs(root, month)
+    assert csvs and not any(D.is_cached(p) for p in csvs)
+    cat = Catalog(root, warm_downloads=True)
+    cat.index()
+    assert cat.wait_downloads_warm(120)
+    assert all(D.is_cached(p) for p in csvs)
+
+    # a download now reads no CSV: it cuts cells from the cache
+    def no_read(path: Path) -> pa.Table:
+        raise AssertionError(f"read {path} again")
+
+    monkeypatch.setattr(D, "_read_cells", no_read)
+    path = csvs[0]
+    pq_path = path.with_suffix(".parquet")
+    n = pq.ParquetFile(pq_path).metadata.num_rows
+    cols = pq.read_schema(pq_path).names[:3]
+    stream = D.iter_published_csv(path, pa.array(range(n)), cols, n)
+    assert stream is not None and b"".join(stream).startswith(D.BOM)
+    monkeypatch.undo()
+
+    # re-published: new files, read again when the index says so; the old cells dropped
+    old_keys = {D._file_key(p) for p in csvs}
+    monkeypatch.setattr(D, "WARM_MIN_BYTES", 0)
+    publish_month(root, month, month)
+    cat.index()
+    assert cat.wait_downloads_warm(120)
+    csvs = _month_csvs(root, month)
+    assert all(D.is_cached(p) for p in csvs)
+    assert not old_keys & set(D._CELLS.entries)
+    D._CELLS.clear()
+
+
+def test_warm_respects_size_threshold_and_budget(tmp_path: Path) -> None:
+    D._CELLS.clear()
+    paths = []
+    for i, rows in enumerate((10, 200, 2000)):
+        p = tmp_path / f"r{i}.csv"
+        p.write_bytes(D.BOM + b"A,B\r\n" + b"".join(b"%d,x\r\n" % k for k in range(rows)))
+        paths.append(p)
+    sizes = [p.stat().st_size for p in paths]
+    # the smallest is under the threshold; the largest does not fit the budget
+    done = D.warm_published(paths, budget=sizes[1] + 10, min_bytes=sizes[0] + 1)
+    assert done == [paths[1]]
+    assert D.is_cached(paths[1]) and not D.is_cached(paths[0]) and not D.is_cached(paths[2])
+    D._CELLS.clear()
+
+
+def test_one_read_per_file_however_many_ask(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    D._CELLS.clear()
+    p = tmp_path / "r.csv"
+    p.write_bytes(D.BOM + b"A,B\r\n1,\"x,y\"\r\n2,z\r\n")
+    reads = []
+    real = D._read_cells
+
+    def slow_read(path: Path) -> pa.Table:
+        reads.append(path)
+        time.sleep(0.3)
+        return real(path)
+
+    monkeypatch.setattr(D, "_read_cells", slow_read)
+    out: list[pa.Table] = []
+    threads = [threading.Thread(target=lambda: out.append(D.published_csv(p)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(reads) == 1 and len(out) == 4
+    assert out[0]["B"].to_pylist() == ['"x,y"', "z"]
+    D._CELLS.clear()
+
+
+def test_cache_keeps_to_its_byte_budget(tmp_path: Path) -> None:
+    cache = D._CellCache(budget=1000)
+    t = pa.table({"a": pa.array(["x" * 300])})
+    size = t.nbytes
+    for i in range(6):
+        cache._put((f"p{i}", 1, 1, 1), t)
+    assert cache.nbytes <= 1000 and len(cache.entries) == 1000 // size
+    assert list(cache.entries)[-1][0] == "p5"  # least recently used out first
+    cache._put(("p5", 2, 2, 2), t)  # a new version of a file replaces the old one
+    assert [k for k in cache.entries if k[0] == "p5"] == [("p5", 2, 2, 2)]
+    big = pa.table({"a": pa.array(["x" * 5000])})
+    cache._put(("huge", 1, 1, 1), big)  # larger than the budget: not kept
+    assert ("huge", 1, 1, 1) not in cache and cache.nbytes <= 1000
