@@ -176,6 +176,8 @@ class Catalog:
         self._dl_warmer: threading.Thread | None = None
         self._dl_warmed: tuple[str, str] | None = None  # (month, run id) whose CSVs are warm
         self._owners_cache: tuple[tuple, dict[str, tuple[str, ...]], dict] | None = None
+        self._watcher: threading.Thread | None = None
+        self._stop = threading.Event()
 
     # ------------------------------------------------------------------ published index
     @property
@@ -220,6 +222,27 @@ class Catalog:
             self._warm_latest()
         self._warm_downloads()
         return self._index
+
+    def watch(self, interval: float) -> None:
+        """Check the published index every ``interval`` seconds in a daemon thread, so a
+        newly published month is loaded and its downloads warmed before the first request
+        asks for it (not on that request). ``interval`` 0 watches nothing."""
+        if interval <= 0 or self._watcher is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.index()
+                except Exception:  # keep watching: a request re-reads the index anyway
+                    log.exception("checking the published index")
+
+        self._watcher = threading.Thread(target=loop, name="watch-index", daemon=True)
+        self._watcher.start()
+
+    def close(self) -> None:
+        """Stop watching the index."""
+        self._stop.set()
 
     def _stale_latest(self) -> bool:
         snap, idx = self._ready_latest, self._index

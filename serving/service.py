@@ -82,6 +82,8 @@ class Propensity:
                                freeze_gc=True)
         self.keys = KeyStore(keys_db_path(self.lake, self.settings.serving.keys_db))
         self.catalog.index()  # starts loading the latest month's scores
+        # a month published while no request comes is loaded and warmed all the same
+        self.catalog.watch(self.settings.serving.reload_check_seconds)
         log.info("serving lake %s", self.lake)
 
     def __is_ready__(self) -> bool:

@@ -165,6 +165,30 @@ def test_published_month_is_read_into_the_download_cache(
     D._CELLS.clear()
 
 
+def test_a_month_published_without_traffic_is_warm_before_its_first_request(
+        lake_copy: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from propensity.months import add_months
+
+    root, month = lake_copy
+    new = add_months(month, 1)
+    D._CELLS.clear()
+    monkeypatch.setattr(D, "WARM_MIN_BYTES", 0)
+    cat = Catalog(root, warm_downloads=True)
+    cat.watch(0.1)
+    try:
+        publish_month(root, month, new)
+        csvs = _month_csvs(root, new)
+        assert csvs
+        deadline = time.monotonic() + 120
+        while not all(D.is_cached(p) for p in csvs) and time.monotonic() < deadline:
+            time.sleep(0.1)  # nothing here asks the catalog anything: its watcher does
+        assert all(D.is_cached(p) for p in csvs)
+        assert cat.ready and cat._index.latest == new
+    finally:
+        cat.close()
+        D._CELLS.clear()
+
+
 def test_warm_respects_size_threshold_and_budget(tmp_path: Path) -> None:
     D._CELLS.clear()
     paths = []
