@@ -394,27 +394,31 @@ class Catalog:
 
     def wait_downloads_warm(self, timeout: float = 60.0) -> bool:
         """Block until the latest month's report CSVs are in the download cache."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        def warm() -> bool:
             idx = self.index()
-            if idx.latest is not None and self._dl_warmed == (
-                    idx.latest, idx.months[idx.latest].run_id):
-                return True
-            w = self._dl_warmer
-            if w is not None and w.is_alive():
-                w.join(0.05)
-            else:
-                time.sleep(0.05)
-        return False
+            return idx.latest is not None and self._dl_warmed == (
+                idx.latest, idx.months[idx.latest].run_id)
+
+        return self._wait(warm, lambda: self._dl_warmer, timeout)
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Block until the latest published month's scores are loaded (for readiness)."""
+        def ready() -> bool:
+            self.index()
+            return self._ready_latest is not None and not self._stale_latest()
+
+        return self._wait(ready, lambda: self._warmer, timeout)
+
+    @staticmethod
+    def _wait(done: Callable[[], bool], worker: Callable[[], threading.Thread | None],
+              timeout: float) -> bool:
+        """Poll ``done`` until it holds or ``timeout`` passes, joining the background
+        ``worker`` (the current one) briefly between polls."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            self.index()
-            if self._ready_latest is not None and not self._stale_latest():
+            if done():
                 return True
-            w = self._warmer
+            w = worker()
             if w is not None and w.is_alive():
                 w.join(0.05)
             else:
