@@ -68,5 +68,6 @@ def test_bad_tables_get_clear_errors(tmp_path, mutate, message):
 
 def test_cli_reports_bad_input_without_traceback(tmp_path):
     res = CliRunner().invoke(app, ["experiment", "--table", str(tmp_path / "missing.csv"),
-                                   "--id", "a", "--label", "b", "--lake", str(tmp_path)])
+                                   "--id", "a", "--label", "b", "--lake", str(tmp_path)],
+                            env={"COLUMNS": "400"})  # no wrap inside the error box
     assert res.exit_code == 2 and "no such file" in res.output
