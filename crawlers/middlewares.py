@@ -231,6 +231,34 @@ class WireStatsMiddleware:
         return response
 
 
+class NotSentReleaseMiddleware:
+    """Tells the polite scheduler queue which requests never reached their site (answered
+    by the HTTP cache, or dropped by a middleware with ``IgnoreRequest``), so they do not
+    hold the site's politeness delay (see :meth:`PoliteDownloaderAwarePriorityQueue.not_sent`).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NotSentReleaseMiddleware:
+        return cls(crawler)
+
+    def _release(self, request: Request) -> None:
+        queue = PoliteDownloaderAwarePriorityQueue.of(self.crawler)
+        if queue is not None:
+            queue.not_sent(request)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if "cached" in response.flags:
+            self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if isinstance(exception, IgnoreRequest):
+            self._release(request)
+
+
 def _request_size(request: Request) -> int:
     return len(request.method) + len(request.url) + 12 + len(request.headers.to_string()) + len(
         request.body or b"")
@@ -611,17 +639,33 @@ class PoliteDownloaderAwarePriorityQueue(DownloaderAwarePriorityQueue):
             return None
         self.starved = False
         now = time.monotonic()
+        previous = self._handed.get(slot)
         self._handed[slot] = now
         if len(self._handed) > 4 * self.max_open + 1000:  # forget domains long done
             self._handed = {k: t for k, t in self._handed.items() if now - t < 120}
         queue = self.pqueues[slot]
         request = queue.pop()
+        request.meta["_polite_handed"] = (slot, now, previous)
         self._count -= 1
         if len(queue) == 0:
             del self.pqueues[slot]
             queue.close()
             self._ring.pop()  # the slot just rotated to the end
         return request
+
+    def not_sent(self, request: Request) -> None:
+        """``request`` never reached its site (the HTTP cache answered it, or a middleware
+        dropped it: robots.txt, a page done before a resume), so it does not count against
+        the site's delay: an incremental crawl serves most pages from the cache, and spacing
+        those by a shared platform's delay made it crawl at two pages a second. The site's
+        previous hand-out time is restored."""
+        slot, handed, previous = request.meta.pop("_polite_handed", (None, None, None))
+        if slot is None or self._handed.get(slot) != handed:
+            return  # another request went out for the site since
+        if previous is None:
+            del self._handed[slot]
+        else:
+            self._handed[slot] = previous
 
     def peek(self) -> Request | None:
         now = time.monotonic()

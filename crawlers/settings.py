@@ -93,6 +93,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.middlewares.BackoffRetryMiddleware": 550,
     "crawlers.middlewares.EncodingFixMiddleware": 580,
     "crawlers.middlewares.WireStatsMiddleware": 950,
+    "crawlers.middlewares.NotSentReleaseMiddleware": 960,
 }
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,

@@ -205,3 +205,34 @@ def test_autothrottle_lowers_the_delay_on_not_modified(tmp_path: Path) -> None:
     slot.delay = 1.0
     at._adjust_delay(slot, 0.005, Response("http://a.com/x", status=500))
     assert slot.delay == 1.0  # errors still never speed a site up
+
+
+def test_requests_that_never_reach_a_site_do_not_hold_its_delay(tmp_path: Path) -> None:
+    """A page the HTTP cache answers (most of an incremental crawl) or a middleware drops
+    gives the site's delay back: the next request for the site goes out at once."""
+    from types import SimpleNamespace
+
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.squeues import FifoMemoryQueue
+
+    from crawlers.middlewares import NotSentReleaseMiddleware, PoliteDownloaderAwarePriorityQueue
+
+    c = crawler(tmp_path, DOWNLOAD_DELAY=1.0, CONCURRENT_REQUESTS_PER_DOMAIN=1)
+    c.engine = SimpleNamespace(downloader=SimpleNamespace(
+        slots={}, get_slot_key=lambda r: r.url.split("/")[2]))
+    q = PoliteDownloaderAwarePriorityQueue(c, FifoMemoryQueue, "")
+    mw = NotSentReleaseMiddleware.from_crawler(c)
+    for i in range(4):
+        q.push(Request(f"http://a.com/{i}"))
+    first = q.pop()
+    assert q.pop() is None  # a.com waits out its delay
+    mw.process_response(first, Response(first.url, body=b"x", flags=["cached"]))
+    second = q.pop()
+    assert second is not None and second.url == "http://a.com/1"
+    mw.process_exception(second, IgnoreRequest("robots.txt"))
+    third = q.pop()
+    assert third is not None
+    mw.process_response(third, Response(third.url, status=304))  # went over the wire
+    assert q.pop() is None  # so the delay holds
+    mw.process_response(first, Response(first.url, flags=["cached"]))  # released already
+    assert q.pop() is None
