@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
@@ -164,6 +164,15 @@ class ScoringSettings(BaseModel):
     reasons: int = Field(3, ge=1, le=10, description="reasons per score")
     batch_rows: int = Field(50_000, ge=1000, description="rows per scoring batch (bounds "
                             "the memory of per-row contributions)")
+    chunk_rows: int = Field(100_000, ge=1000, description="rows scored and written at a time "
+                            "by the monthly batch (bounds its memory); percentiles are always "
+                            "those of the whole month")
+    attribution: Literal["path", "treeshap"] = Field(
+        "path", description="per-row contributions reasons are built from: 'path' (the "
+        "decision-path attribution of scoring/attribution.py, about as fast as a prediction) "
+        "or 'treeshap' (LightGBM pred_contrib, exact Shapley values, ~0.7 ms per row and "
+        "model). One method everywhere, so a company's reasons do not depend on how many "
+        "rows were scored with it (batch, Spark partition or on demand)")
     schedule: str = Field("0 6 25 * *", description="cron line of the monthly job (the 25th)")
 
     @field_validator("clusters")

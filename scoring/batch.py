@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from propensity.lake import Lake
 from propensity.months import add_months, parse_month
 from propensity.settings import Settings
 from scoring.reasons import strongest_signals
-from scoring.scores import Reference, deal_sizes, score_frame
+from scoring.scores import Reference, deal_sizes, score_chunks, score_frame
 
 log = logging.getLogger(__name__)
 
@@ -164,17 +164,31 @@ def score_month(lake: Lake, settings: Settings, month: str,
     champions = champions or load_champions(lake, settings, products)
     signals = strongest_signals(read_signals(lake, month), month)
     sizes = deal_sizes(_opportunities(lake), _companies(lake), month, settings)
-    scores = score_frame(feats, champions.models, settings, month=month, signals=signals,
-                         previous=read_previous(lake, month), versions=champions.versions,
-                         deal_size=sizes, progress=progress)
-    path = write_scores(lake, scores, month)
-    return ScoreReport(month, len(scores), scores["customer_id"].nunique(), products,
-                       champions.versions, path, time.perf_counter() - t0,
-                       cluster_counts(scores))
+    chunks = score_chunks(feats, champions.models, settings, month=month, signals=signals,
+                          previous=read_previous(lake, month), versions=champions.versions,
+                          deal_size=sizes, progress=progress)
+    rows, customers, counts = 0, set(), []
+
+    def tables() -> Iterator[pa.Table]:
+        nonlocal rows
+        for part in chunks:
+            rows += len(part)
+            customers.update(part["customer_id"].unique())
+            counts.append(part.groupby(["product", "cluster"]).size())
+            yield to_arrow(part)
+
+    # chunk by chunk into one file: only one chunk's scores and reasons are in memory
+    path = lake.write(C.SCORES, tables(), month=month)
+    return ScoreReport(month, rows, len(customers), products, champions.versions, path,
+                       time.perf_counter() - t0,
+                       _nested_counts(pd.concat(counts).groupby(level=[0, 1]).sum()))
 
 
 def cluster_counts(scores: pd.DataFrame) -> dict[str, dict[str, int]]:
-    counts = scores.groupby(["product", "cluster"]).size()
+    return _nested_counts(scores.groupby(["product", "cluster"]).size())
+
+
+def _nested_counts(counts: pd.Series) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for (p, c), n in counts.items():
         out.setdefault(str(p), {})[str(c)] = int(n)
@@ -188,7 +202,8 @@ def to_arrow(scores: pd.DataFrame) -> pa.Table:
     df["evidence_date"] = pd.to_datetime(df["evidence_date"]).dt.date
     df["intent_score"] = df["intent_score"].astype("Int64")
     for col in ("fit_reasons", "intent_reasons"):
-        df[col] = [list(x) if x is not None else [] for x in df[col]]
+        df[col] = [x if type(x) is list else list(x) if x is not None else []
+                   for x in df[col]]
     return pa.Table.from_pandas(df[list(schema.names)], schema=schema, preserve_index=False)
 
 

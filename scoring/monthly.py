@@ -174,6 +174,9 @@ def run_monthly(lake: Lake, settings: Settings, month: str, *, skip_crawl: bool 
         raise MonthlyError(f"monthly {month}: no product has a champion model to score with; "
                            "train first (too few buyers in the lake?)")
     manifest["models"] = champions.versions
+    manifest["scoring"] = {"attribution": settings.scoring.attribution,
+                           "chunk_rows": settings.scoring.chunk_rows,
+                           "reasons": settings.scoring.reasons}
     manifest["unscored_products"] = champions.missing
     scored = tuple(champions.models)
     rep = timed("score", lambda: score_month(lake, settings, month, scored, engine,

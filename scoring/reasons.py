@@ -11,9 +11,11 @@ what the page said, the source, the date it showed and its URL.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -283,21 +285,49 @@ class Explained:
     top: np.ndarray
 
 
+class Evidence:
+    """The signals reasons cite, keyed ``customer_id|group`` for vectorised look-ups.
+
+    A ``topic:<id>`` group cites the customer's strongest signal of that topic, a
+    ``sigarea:<product>`` group its strongest signal about the product area (see
+    :func:`strongest_signals`). Built once per month and shared by every chunk of rows.
+    """
+
+    def __init__(self, signals: pd.DataFrame | None, month: str) -> None:
+        ev = signals if signals is not None else pd.DataFrame(
+            columns=["customer_id", "topic", "url", "day", "evidence", "source", "confidence"])
+        topic = ev.assign(group="topic:" + ev["topic"].astype(str))
+        area = _strongest_by_area(ev, month)
+        area = area.assign(group="sigarea:" + area["area"].astype(str))
+        both = pd.concat([topic, area], ignore_index=True)
+        keys = (both["customer_id"].astype(str) + "|" + both["group"]).to_numpy(dtype=object)
+        last = ~pd.Index(keys).duplicated(keep="last")
+        both, keys = both[last], keys[last]
+        self.keys = pd.Index(keys)
+        self.text = np.array(["seen on the web: " + evidence_words(r)
+                              for r in both.itertuples(index=False)], dtype=object)
+        self.url = both["url"].to_numpy(dtype=object)
+        self.day = both["day"].to_numpy(dtype=object)
+
+    def find(self, ids: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Position of each (customer id, group) pair's signal, -1 where there is none."""
+        if len(self.keys) == 0 or len(ids) == 0:
+            return np.full(len(ids), -1, dtype=np.intp)
+        keys = pd.Series(ids, dtype=object) + "|" + pd.Series(groups, dtype=object)
+        return self.keys.get_indexer(keys.to_numpy(dtype=object))
+
+
 class Explainer:
     """Turns contribution matrices into reasons for rows of one month's feature table."""
 
-    def __init__(self, features: pd.DataFrame, signals: pd.DataFrame | None, month: str
-                 ) -> None:
+    def __init__(self, features: pd.DataFrame, signals: pd.DataFrame | None, month: str,
+                 evidence: Evidence | None = None) -> None:
         self.features = features
-        self.ids = features["customer_id"].astype(str).to_numpy()
-        ev = signals if signals is not None else pd.DataFrame(
-            columns=["customer_id", "topic", "url", "day", "evidence", "source", "confidence"])
-        self.by_topic: dict[tuple[str, str], Any] = {
-            (r.customer_id, r.topic): r for r in ev.itertuples(index=False)}
-        self.by_area: dict[tuple[str, str], Any] = {
-            (r.customer_id, r.area): r for r in _strongest_by_area(ev, month).itertuples(index=False)}
+        self.ids = features["customer_id"].astype(str).to_numpy(dtype=object)
+        self.evidence = evidence if evidence is not None else Evidence(signals, month)
         self.month = month
         self._cache: dict[tuple[str, Any], str] = {}
+        self._cols: dict[str, np.ndarray] = {}
 
     def _words(self, feature: str, value: Any) -> str:
         key = (feature, value if not isinstance(value, float) or value == value else None)
@@ -314,15 +344,21 @@ class Explainer:
     def explain(self, product: str, kind: str, contrib: np.ndarray | None,
                 names: Sequence[str], rows: np.ndarray, n: int,
                 high: np.ndarray | None = None) -> Explained:
-        """Reasons for ``rows`` of the feature table from their ``contrib`` rows."""
+        """Reasons for ``rows`` of the feature table from their ``contrib`` rows.
+
+        Vectorised over rows: the strongest groups per row by one sort, the strongest
+        column of each group by one argmax per group, evidence by one index look-up per
+        rank and words once per distinct (column, value).
+        """
         k = len(rows)
+        rows = np.asarray(rows)
+        ids = self.ids[rows]
         url = np.full(k, None, dtype=object)
         date = np.full(k, None, dtype=object)
-        if kind == "intent":
-            for j, i in enumerate(rows):
-                ev = self.by_area.get((self.ids[i], product))
-                if ev is not None:
-                    url[j], date[j] = ev.url, ev.day
+        if kind == "intent" and k:
+            pos = self.evidence.find(ids, np.full(k, f"sigarea:{product}", dtype=object))
+            hit = pos >= 0
+            url[hit], date[hit] = self.evidence.url[pos[hit]], self.evidence.day[pos[hit]]
         if contrib is None or k == 0:
             return Explained([[] for _ in range(k)], url, date, np.full(k, None, object))
         groups = [group_of(c) for c in names]
@@ -334,42 +370,89 @@ class Explainer:
         summed = contrib @ onehot
         if high is None:
             high = summed.sum(axis=1) >= 0
+        high = np.asarray(high, bool)
         signed = np.where(high[:, None], summed, -summed)
         order = np.argsort(-signed, axis=1)[:, :n]
-        feats = self.features
-        cols = {c: feats[c].to_numpy() for c in names}
-        reasons: list[list[str]] = []
-        top = np.full(k, None, dtype=object)
-        cs = np.where(high[:, None], contrib, -contrib)
-        for j, i in enumerate(rows):
-            out = []
-            for g in order[j]:
-                if signed[j, g] <= 0:
-                    break
-                group = uniq[g]
-                text = self._group_text(group, product, j, i, cs, member, g, names, cols)
-                if text and text not in out:
-                    out.append(text)
-            top[j] = uniq[order[j][0]] if len(order[j]) else None
-            reasons.append(out)
+        members = [np.flatnonzero(member == g) for g in range(len(uniq))]
+        uniq_arr = np.array(uniq, dtype=object)
+        cites = np.array([u.startswith(("topic:", "sigarea:")) for u in uniq], dtype=bool)
+        texts = np.full((k, order.shape[1]), None, dtype=object)
+        ar = np.arange(k)
+        for r in range(order.shape[1]):
+            g = order[:, r]
+            ok = signed[ar, g] > 0
+            gname = uniq_arr[g]
+            t = np.full(k, None, dtype=object)
+            cited = ok & cites[g]
+            if cited.any():
+                pos = self.evidence.find(ids[cited], gname[cited])
+                found = np.full(k, False)
+                found[np.flatnonzero(cited)[pos >= 0]] = True
+                t[found] = self.evidence.text[pos[pos >= 0]]
+            else:
+                found = np.zeros(k, bool)
+            need = np.flatnonzero(ok & ~found)
+            if len(need):
+                col = _strongest_column(contrib, high, members, need, g[need])
+                t[need] = self._column_words(np.asarray(names, dtype=object), col, rows[need])
+            # a reason is said once: drop empty texts and repeats of an earlier rank
+            keep = ok & (t != None) & (t != "")  # noqa: E711 - elementwise on objects
+            for q in range(r):
+                keep &= t != texts[:, q]
+            texts[keep, r] = t[keep]
+        with _no_gc():  # millions of small lists: no collection pass in the middle
+            reasons = texts.tolist()
+            for j in np.flatnonzero((texts == None).any(axis=1)):  # noqa: E711
+                reasons[j] = [x for x in reasons[j] if x is not None]
+        top = uniq_arr[order[:, 0]] if order.shape[1] else np.full(k, None, object)
         return Explained(reasons, url, date, top)
 
-    def _group_text(self, group: str, product: str, j: int, i: int, cs: np.ndarray,
-                    member: np.ndarray, g: int, names: Sequence[str],
-                    cols: dict[str, np.ndarray]) -> str:
-        cid = self.ids[i]
-        if group.startswith("topic:"):
-            ev = self.by_topic.get((cid, group[6:]))
-            if ev is not None:
-                return "seen on the web: " + evidence_words(ev)
-        elif group.startswith("sigarea:"):
-            ev = self.by_area.get((cid, group[8:]))
-            if ev is not None:
-                return "seen on the web: " + evidence_words(ev)
-        idx = np.flatnonzero(member == g)
-        best = idx[np.argmax(cs[j, idx])]
-        feature = names[best]
-        return self._words(feature, cols[feature][i])
+    def _column_words(self, names: np.ndarray, col: np.ndarray, rows: np.ndarray
+                      ) -> np.ndarray:
+        """Words for each (column index, feature-table row) pair, once per distinct value."""
+        out = np.empty(len(col), dtype=object)
+        for c in np.unique(col):
+            sel = np.flatnonzero(col == c)
+            feature = names[c]
+            if feature not in self._cols:
+                self._cols[feature] = self.features[feature].to_numpy()
+            values = self._cols[feature][rows[sel]]
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            words = np.array([self._words(feature, u) for u in uniques] + [None], dtype=object)
+            if (codes < 0).any():
+                words[-1] = self._words(feature, values[np.flatnonzero(codes < 0)[0]])
+            out[sel] = words[codes]
+        return out
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector (it would rescan every list built so far)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _strongest_column(contrib: np.ndarray, high: np.ndarray, members: list[np.ndarray],
+                      rows: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """For each (row, group) pair, the group's column that pushes the row's score hardest
+    the way it went (up for a high score, down for a low one; the first one on ties)."""
+    out = np.empty(len(rows), dtype=np.intp)
+    for g in np.unique(groups):
+        sel = np.flatnonzero(groups == g)
+        idx = members[g]
+        if len(idx) == 1:
+            out[sel] = idx[0]
+            continue
+        r = rows[sel]
+        c = contrib[r[:, None], idx[None, :]]
+        c = np.where(high[r][:, None], c, -c)
+        out[sel] = idx[np.argmax(c, axis=1)]
+    return out
 
 
 def _strongest_by_area(ev: pd.DataFrame, month: str) -> pd.DataFrame:

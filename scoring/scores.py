@@ -17,8 +17,9 @@ low 0-29; cell = intent letter (A..D) + fit digit (1..4); cluster by letter, con
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,22 +138,162 @@ class Reference:
         return cls(fit, intent)
 
 
-def _model_proba(pipe: Any, X: pd.DataFrame, want_contrib: bool, batch: int
-                 ) -> tuple[np.ndarray, np.ndarray | None, list[str]]:
-    """Probabilities and (optionally) LightGBM per-row contributions, in batches."""
+class _Prepared:
+    """One frame of rows encoded for the models, each column once per category list.
+
+    Every pipeline starts with its own preparer (:class:`training.prep.FramePreparer`);
+    the 18 models share most columns, so a column is encoded by the first preparer that
+    needs it (through that preparer's own ``transform``, on that column only) and reused by
+    every other one with the same categories. The frames handed out equal
+    ``prep.transform(rows)`` column for column.
+    """
+
+    def __init__(self, X: pd.DataFrame) -> None:
+        self.X = X
+        self.cols: dict[tuple[str, tuple[str, ...] | None], Any] = {}
+
+    def frame(self, pipe: Any, mask: np.ndarray | None = None) -> pd.DataFrame:
+        prep = pipe.named_steps["prep"]
+        names = list(prep.feature_names_in_)
+        cats = prep.categories_
+        keys = [(c, tuple(cats[c]) if c in cats else None) for c in names]
+        need = [k[0] for k in keys if k not in self.cols]
+        if need:
+            sub = copy.copy(prep)
+            sub.feature_names_in_ = np.asarray(need, dtype=object)
+            T = sub.transform(self.X)
+            for c in need:
+                col = T[c]
+                self.cols[(c, tuple(cats[c]) if c in cats else None)] = \
+                    col.array if isinstance(col.dtype, pd.CategoricalDtype) else col.to_numpy()
+        if mask is None:
+            return pd.DataFrame({c: self.cols[k] for c, k in zip(names, keys, strict=True)},
+                                index=self.X.index)
+        idx = self.X.index[mask]
+        return pd.DataFrame({c: self.cols[k][mask] for c, k in zip(names, keys, strict=True)},
+                            index=idx)
+
+
+def _predict(pipe: Any, X: pd.DataFrame | _Prepared, batch: int,
+             mask: np.ndarray | None = None) -> np.ndarray:
+    """Calibrated probabilities of ``X``'s rows (those in ``mask``), in batches."""
+    prep, model = pipe.named_steps["prep"], pipe.named_steps["model"]
+    if isinstance(X, _Prepared):
+        Xp = X.frame(pipe, mask)
+        probs = [model.predict_proba(Xp.iloc[start:start + batch])[:, 1]
+                 for start in range(0, len(Xp), batch)]
+    else:
+        X = X if mask is None else X[mask]
+        probs = [model.predict_proba(prep.transform(X.iloc[start:start + batch]))[:, 1]
+                 for start in range(0, len(X), batch)]
+    return np.concatenate(probs) if probs else np.zeros(0)
+
+
+def _contributions(pipe: Any, X: pd.DataFrame | _Prepared, batch: int, method: str,
+                   mask: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+    """Per-row contributions (float32, no bias column) of the pipeline's LightGBM booster.
+
+    ``method`` "path" walks each row's decision paths (:mod:`scoring.attribution`),
+    "treeshap" asks LightGBM for exact SHAP values (``pred_contrib``).
+    """
+    from scoring.attribution import path_model
+
     prep, model = pipe.named_steps["prep"], pipe.named_steps["model"]
     names = list(prep.feature_names_in_)
-    probs, contribs = [], []
-    for start in range(0, len(X), batch):
-        Xp = prep.transform(X.iloc[start:start + batch])
-        probs.append(model.predict_proba(Xp)[:, 1])
-        if want_contrib:
-            booster = model.estimator_.booster_
+    booster = model.estimator_.booster_
+    if isinstance(X, _Prepared):
+        Xp_all = X.frame(pipe, mask)
+        rows = len(Xp_all)
+
+        def part(start: int) -> pd.DataFrame:
+            return Xp_all.iloc[start:start + batch]
+    else:
+        X = X if mask is None else X[mask]
+        rows = len(X)
+
+        def part(start: int) -> pd.DataFrame:
+            return prep.transform(X.iloc[start:start + batch])
+    out = np.empty((rows, len(names)), np.float32)
+    for start in range(0, rows, batch):
+        Xp = part(start)
+        if method == "path":
+            out[start:start + len(Xp)] = path_model(booster).contributions(Xp)
+        elif method == "treeshap":
             c = booster.predict(Xp, pred_contrib=True)
-            contribs.append(np.asarray(c, dtype=np.float32)[:, :-1])  # drop the bias column
-    if not probs:
-        return np.zeros(0), (np.zeros((0, len(names)), np.float32) if want_contrib else None), names
-    return (np.concatenate(probs), np.vstack(contribs) if want_contrib else None, names)
+            out[start:start + len(Xp)] = np.asarray(c, dtype=np.float32)[:, :-1]
+        else:
+            raise ValueError(f"unknown attribution {method!r}: use path or treeshap")
+    return out, names
+
+
+def predict_probabilities(features: pd.DataFrame, models: Mapping[str, Mapping[str, Any]],
+                          settings: Settings) -> dict[str, dict[str, np.ndarray]]:
+    """Every model's probability for every row: ``{product: {"fit": p, "intent": p}}``.
+
+    ``intent`` is NaN where the row is not eligible for the product (or there is no intent
+    model). One prediction per model and row, ``batch_rows`` rows at a time with their
+    columns encoded once for all models; :func:`score_chunks` takes its reference
+    distributions from these and passes each chunk its slice.
+    """
+    batch = settings.scoring.batch_rows
+    n = len(features)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for product, pair in models.items():
+        if pair.get("fit") is None:
+            raise ValueError(f"no fit model for {product}")
+        out[product] = {"fit": np.full(n, np.nan), "intent": np.full(n, np.nan)}
+    for start in range(0, n, batch):
+        rows = features.iloc[start:start + batch]
+        prepared = _Prepared(rows)
+        for product, pair in models.items():
+            fit_pipe, intent_pipe = pair.get("fit"), pair.get("intent")
+            out[product]["fit"][start:start + len(rows)] = _predict(fit_pipe, prepared, batch)
+            if intent_pipe is not None:
+                elig = eligible_mask(rows, product)
+                if elig.any():
+                    p = np.full(len(rows), np.nan)
+                    p[elig] = _predict(intent_pipe, prepared, batch, elig)
+                    out[product]["intent"][start:start + len(rows)] = p
+    return out
+
+
+def score_chunks(features: pd.DataFrame, models: Mapping[str, Mapping[str, Any]],
+                 settings: Settings, *, month: str, signals: pd.DataFrame | None = None,
+                 previous: pd.DataFrame | None = None,
+                 versions: Mapping[str, Mapping[str, str]] | None = None,
+                 deal_size: Mapping[tuple[str, str], float] | None = None,
+                 reasons: bool = True, chunk_rows: int | None = None,
+                 progress: Callable[[str], None] | None = None) -> Iterator[pd.DataFrame]:
+    """:func:`score_frame` over ``chunk_rows`` rows at a time, with the whole frame's meaning.
+
+    Every row's probabilities come first (:func:`predict_probabilities`), and the frame's
+    distributions of them are the :class:`Reference` every chunk is scored against, so the
+    chunks together hold exactly the rows and values of one ``score_frame`` call over the
+    whole frame (ordered chunk by chunk, then product) while only one chunk's reasons and
+    contributions are in memory at a time. Yields one scores frame per chunk.
+    """
+    chunk = chunk_rows or settings.scoring.chunk_rows
+    probs = predict_probabilities(features, models, settings)
+    if progress:
+        progress("probabilities")
+    reference = Reference(
+        fit={p: v["fit"] for p, v in probs.items()},
+        intent={p: v["intent"][~np.isnan(v["intent"])] for p, v in probs.items()})
+    evidence = R.Evidence(signals, month) if reasons else None
+    prev = previous
+    if prev is not None and not prev.empty:
+        prev = prev.assign(customer_id=prev["customer_id"].astype(str))
+    for start in range(0, len(features), chunk):
+        part = features.iloc[start:start + chunk]
+        ids = part["customer_id"].astype(str)
+        p_prev = None if prev is None else prev[prev["customer_id"].isin(ids)]
+        yield score_frame(
+            part, models, settings, month=month, previous=p_prev, versions=versions,
+            deal_size=deal_size, reference=reference, reasons=reasons, evidence=evidence,
+            probabilities={p: {k: v[start:start + chunk] for k, v in pv.items()}
+                           for p, pv in probs.items()})
+        if progress:
+            progress(f"rows {start + len(part)}")
 
 
 def score_frame(features: pd.DataFrame, models: Mapping[str, Mapping[str, Any]],
@@ -161,32 +302,42 @@ def score_frame(features: pd.DataFrame, models: Mapping[str, Mapping[str, Any]],
                 versions: Mapping[str, Mapping[str, str]] | None = None,
                 deal_size: Mapping[tuple[str, str], float] | None = None,
                 reference: Reference | None = None, reasons: bool = True,
-                progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+                progress: Callable[[str], None] | None = None,
+                probabilities: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+                evidence: R.Evidence | None = None) -> pd.DataFrame:
     """Score every row of ``features`` (one month's table) for every product in ``models``.
 
     ``models[product]`` holds fitted pipelines under ``"fit"`` and ``"intent"`` (intent may
     be None: every row is then not eligible). ``signals`` (the month's evidence, see
-    :func:`scoring.evidence.strongest_signals`) lets intent reasons name what was seen, when
+    :func:`scoring.reasons.strongest_signals`) lets intent reasons name what was seen, when
     and where. ``previous`` (last month's scores) gives the cell movement. ``reference``
     places scores against a batch distribution instead of this frame (on-demand scoring).
+    ``probabilities`` (from :func:`predict_probabilities` on these rows) and ``evidence``
+    (built from ``signals``) skip recomputing them (:func:`score_chunks` passes both).
+    Reasons come from the contributions ``settings.scoring.attribution`` names.
     Returns the :data:`propensity.contracts.SCORES` columns, one row per customer x product.
     """
     versions = versions or {}
     deal_size = dict(deal_size or {(p, s): float(v) for p, by in
                                    settings.scoring.deal_size_usd.items() for s, v in by.items()})
     batch = settings.scoring.batch_rows
+    method = settings.scoring.attribution
     n_reasons = settings.scoring.reasons
     ids = features["customer_id"].astype(str).to_numpy()
     subseg = features.get("firm_subsegment", pd.Series("Medium", index=features.index))
     subseg = subseg.astype(str).to_numpy()
-    explainer = R.Explainer(features, signals, month) if reasons else None
+    explainer = R.Explainer(features, signals, month, evidence) if reasons else None
+    prepared = _Prepared(features)
     parts = []
     for product, pair in models.items():
         C.check_product(product)
         fit_pipe, intent_pipe = pair.get("fit"), pair.get("intent")
         if fit_pipe is None:
             raise ValueError(f"no fit model for {product}")
-        fit_p, fit_c, fit_names = _model_proba(fit_pipe, features, reasons, batch)
+        given = probabilities.get(product) if probabilities is not None else None
+        fit_p = given["fit"] if given is not None else _predict(fit_pipe, prepared, batch)
+        fit_c, fit_names = _contributions(fit_pipe, prepared, batch, method) if reasons \
+            else (None, [])
         fit_ref = reference.fit.get(product) if reference else None
         fit_score = percentile_scores(fit_p, fit_ref)
         fit_class = score_class(fit_score)
@@ -197,11 +348,13 @@ def score_frame(features: pd.DataFrame, models: Mapping[str, Mapping[str, Any]],
         intent_score = np.full(len(features), None, dtype=object)
         int_c, int_names = None, []
         if elig.any():
-            p_e, c_e, int_names = _model_proba(intent_pipe, features[elig], reasons, batch)
+            p_e = given["intent"][elig] if given is not None else \
+                _predict(intent_pipe, prepared, batch, elig)
+            if reasons:
+                int_c, int_names = _contributions(intent_pipe, prepared, batch, method, elig)
             prob[elig] = p_e
             ref = reference.intent.get(product) if reference else None
             intent_score[elig] = percentile_scores(p_e, ref)
-            int_c = c_e
         intent_class = score_class(intent_score)
         intent_class[~elig] = None
         cell = cells(intent_class, fit_class)
@@ -228,19 +381,18 @@ def score_frame(features: pd.DataFrame, models: Mapping[str, Mapping[str, Any]],
         if explainer is not None:
             fr = explainer.explain(product, "fit", fit_c, fit_names, np.arange(len(features)),
                                    n_reasons, high=fit_score >= 50)
-            out["fit_reasons"] = fr.reasons
-            ir_reasons = [["not eligible: " + R.not_eligible_reason(product)]] * len(features)
+            out["fit_reasons"] = _objects(fr.reasons)
+            ir_reasons = np.empty(len(features), dtype=object)
+            ir_reasons[:] = _objects([["not eligible: " + R.not_eligible_reason(product)]]
+                                     * len(features))
             url = np.full(len(features), None, dtype=object)
             date = np.full(len(features), None, dtype=object)
-            top_keys = np.full(len(features), None, dtype=object)
             if elig.any():
                 rows = np.flatnonzero(elig)
                 er = explainer.explain(product, "intent", int_c, int_names, rows, n_reasons,
                                        high=intent_score[rows].astype(float) >= 50)
-                for j, i in enumerate(rows):
-                    ir_reasons[i] = er.reasons[j]
+                ir_reasons[rows] = _objects(er.reasons)
                 url[rows], date[rows] = er.url, er.date
-                top_keys[rows] = er.top
             out["intent_reasons"] = ir_reasons
             out["evidence_url"], out["evidence_date"] = url, date
         else:
@@ -257,6 +409,14 @@ def score_frame(features: pd.DataFrame, models: Mapping[str, Mapping[str, Any]],
         columns=C.SCORES.column_names)
     scores = movement(scores, previous)
     return scores[list(C.SCORES.column_names)]
+
+
+def _objects(items: list[Any]) -> np.ndarray:
+    """A 1-d object array of ``items`` (lists stay list objects, never a 2-d array)."""
+    out = np.empty(len(items), dtype=object)
+    for i, x in enumerate(items):
+        out[i] = x
+    return out
 
 
 def movement(scores: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
