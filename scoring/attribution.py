@@ -8,8 +8,10 @@ TreeSHAP's do, at the cost of one ordinary prediction: one root-to-leaf walk per
 instead of TreeSHAP's walk over every path (``booster.predict(..., pred_contrib=True)``
 costs about 0.7 ms per row for a 300-tree model, 14 minutes per model at a million rows).
 Unlike TreeSHAP it credits splits near the root more than their Shapley share; reasons only
-use the few strongest groups per row, which the two mostly agree on
-(``benchmarks/bench_score.py --agreement`` measures how often).
+use the few strongest groups per row, which the two mostly agree on: on the default
+5,000-company market (18 champions, 71,870 scores) the strongest reason group is the same
+for 77% of scores and the top-3 groups share 0.80 of their members on average
+(``benchmarks/bench_score.py --agreement``).
 
 The walk follows LightGBM's own decision rules (``include/LightGBM/tree.h``:
 ``NumericalDecision``, ``CategoricalDecision``) on the tree dump of

@@ -1,4 +1,8 @@
-"""Plain-word reasons from per-row feature contributions (LightGBM ``pred_contrib``).
+"""Plain-word reasons from per-row feature contributions.
+
+The contributions are the decision-path attribution of :mod:`scoring.attribution` by
+default, or LightGBM's exact TreeSHAP (``pred_contrib``) with
+``[scoring] attribution = "treeshap"``; both sum to the model's raw score.
 
 For each score, the model's per-row contributions (log-odds) are summed by *group* (all
 columns of one signal topic, one product area's signals, one product's install base,
