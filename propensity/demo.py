@@ -161,14 +161,16 @@ def _evaluation(lk: Lake, settings, month: str) -> Path | None:
         console.print("no labelled month yet: evaluation skipped")
         return None
     last = labelled[-1]
-    from features import build_features
+    from features.build import build_features_many
 
     start = max(add_months(last, -(6 + settings.training.train_months)),
                 add_months(min(lk.months(C.SUBSCRIPTIONS)), 1))
-    for m in month_range(start, last):
-        if not lk.path("labels", m).exists() and [s for s in lk.months(C.SIGNALS) if s <= m]:
-            console.print(f"features and labels for {m} (the replay's training window)")
-            build_features(lk, m)
+    todo = [m for m in month_range(start, last)
+            if not lk.path("labels", m).exists() and [s for s in lk.months(C.SIGNALS) if s <= m]]
+    if todo:
+        console.print(f"features and labels for {todo[0]}..{todo[-1]} (the replay's training "
+                      "window)")
+        build_features_many(lk, todo, "duckdb", settings.features.workers)
     try:
         result = evaluate(lk, settings, last, last)
     except Exception as exc:  # the demo goes on to serve; the error is shown, not hidden

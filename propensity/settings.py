@@ -67,6 +67,15 @@ class CrawlSettings(BaseModel):
     proxy: str | None = None
 
 
+class FeatureSettings(BaseModel):
+    """The features stage."""
+
+    workers: int = Field(2, ge=1, description=(
+        "months built side by side when several are missing (one process each, DuckDB "
+        "engine): 2 fills a 2-core machine on the default market; each worker holds its own "
+        "engine memory (about 6.5 GiB at 1M companies), so keep 1 on large books"))
+
+
 class TrainingSettings(BaseModel):
     """Model training, tracking and promotion."""
 
@@ -195,6 +204,7 @@ class Settings(BaseSettings):
     seed: int = Field(42, description="seed for everything that samples")
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    features: FeatureSettings = Field(default_factory=FeatureSettings)
     training: TrainingSettings = Field(default_factory=TrainingSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)

@@ -75,9 +75,9 @@ def _labels_possible(lake: Lake, month: str) -> bool:
 def build_needed_features(lake: Lake, settings: Settings, month: str, engine: str,
                           progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Build features for M (always: the crawl may be new) and missing or unlabelled months."""
-    from features import build_features
+    from features.build import build_features_many
 
-    built = {}
+    todo = []
     for m in needed_feature_months(lake, month, settings):
         has_f = lake.path("features", m).exists()
         has_l = lake.path("labels", m).exists()
@@ -86,12 +86,10 @@ def build_needed_features(lake: Lake, settings: Settings, month: str, engine: st
         if not [s for s in lake.months(C.SIGNALS) if s <= m]:
             log.warning("no crawl up to %s: skipping its features (no signals yet)", m)
             continue
-        rep = build_features(lake, m, engine)
-        built[m] = {"rows": rep.rows, "labels": rep.labels_written,
-                    "seconds": round(rep.seconds, 1)}
-        if progress:
-            progress(m)
-    return built
+        todo.append(m)
+    reports = build_features_many(lake, todo, engine, settings.features.workers, progress)
+    return {m: {"rows": r.rows, "labels": r.labels_written, "seconds": round(r.seconds, 1)}
+            for m, r in reports.items()}
 
 
 def run_monthly(lake: Lake, settings: Settings, month: str, *, skip_crawl: bool = False,

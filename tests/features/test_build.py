@@ -277,3 +277,20 @@ def test_crawl_for_the_month_counts_whatever_day_it_ran(market, features, tmp_pa
     # undated: counted as observed just before the cut-off
     assert t.loc[fresh[1], "sig_lowcode_initiative_count_30d"] == 1
     assert t.loc[fresh[1], "sig_lowcode_initiative_n_sources"] == 1
+
+
+def test_months_built_side_by_side_match_one_at_a_time(market, features, tmp_path):
+    """Worker processes build the same tables as the in-process build, and a failing month
+    is reported as an error, not lost."""
+    from features.build import build_features_many
+
+    lake = market.copy(tmp_path)
+    months = ["2026-06", MONTH]
+    seen: list[str] = []
+    reports = build_features_many(lake, months, "duckdb", workers=2, progress=seen.append)
+    assert list(reports) == months and sorted(seen) == months
+    assert all(r.rows > 0 and r.labels_written for r in reports.values())
+    assert_same_table(lake.read("features", month=MONTH).sort_by("customer_id"), features)
+    first = lake.months(C.SUBSCRIPTIONS)[0]  # no snapshot before it: fails in its worker
+    with pytest.raises(MissingInputError, match=f"subscription snapshot {before(first)}"):
+        build_features_many(lake, [first, MONTH], "duckdb", workers=2)
