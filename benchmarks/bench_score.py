@@ -60,7 +60,7 @@ def agreement(features: pd.DataFrame, models: dict, settings) -> tuple[float, fl
     """Top-1 share and mean top-3 overlap of reason groups, path vs TreeSHAP, every model."""
     from propensity.products import eligible_mask
     from scoring.reasons import group_of
-    from scoring.scores import _contributions, _predict, percentile_scores
+    from scoring.scores import _contributions, _predict, _Prepared, percentile_scores
 
     batch = settings.scoring.batch_rows
     top1, top3, n = 0.0, 0.0, 0
@@ -68,8 +68,9 @@ def agreement(features: pd.DataFrame, models: dict, settings) -> tuple[float, fl
         for kind, pipe in pair.items():
             if pipe is None:
                 continue
-            X = features if kind == "fit" else features[eligible_mask(features, product)]
-            if len(X) == 0:
+            X = _Prepared(features if kind == "fit"
+                          else features[eligible_mask(features, product)])
+            if len(X.X) == 0:
                 continue
             high = percentile_scores(_predict(pipe, X, batch)) >= 50
             tops = []
@@ -84,7 +85,7 @@ def agreement(features: pd.DataFrame, models: dict, settings) -> tuple[float, fl
             a, b = tops
             top1 += float((a[:, 0] == b[:, 0]).sum())
             top3 += float(sum(len(set(x) & set(y)) / 3 for x, y in zip(a, b, strict=True)))
-            n += len(X)
+            n += len(X.X)
     return top1 / n, top3 / n, n
 
 

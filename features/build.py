@@ -226,7 +226,7 @@ def build_features_many(lake: Lake | str | Path, months: list[str], engine: str 
     lake = lake if isinstance(lake, Lake) else Lake(lake)
     workers = max(1, min(workers, len(months)))
     out: dict[str, BuildReport] = {}
-    if workers == 1 or not isinstance(engine, str) or engine != "duckdb":
+    if workers == 1 or engine != "duckdb":
         for m in months:
             out[m] = build_features(lake, m, engine)
             if progress:

@@ -174,22 +174,17 @@ class _Prepared:
                             index=idx)
 
 
-def _predict(pipe: Any, X: pd.DataFrame | _Prepared, batch: int,
-             mask: np.ndarray | None = None) -> np.ndarray:
+def _predict(pipe: Any, X: _Prepared, batch: int, mask: np.ndarray | None = None
+             ) -> np.ndarray:
     """Calibrated probabilities of ``X``'s rows (those in ``mask``), in batches."""
-    prep, model = pipe.named_steps["prep"], pipe.named_steps["model"]
-    if isinstance(X, _Prepared):
-        Xp = X.frame(pipe, mask)
-        probs = [model.predict_proba(Xp.iloc[start:start + batch])[:, 1]
-                 for start in range(0, len(Xp), batch)]
-    else:
-        X = X if mask is None else X[mask]
-        probs = [model.predict_proba(prep.transform(X.iloc[start:start + batch]))[:, 1]
-                 for start in range(0, len(X), batch)]
+    model = pipe.named_steps["model"]
+    Xp = X.frame(pipe, mask)
+    probs = [model.predict_proba(Xp.iloc[start:start + batch])[:, 1]
+             for start in range(0, len(Xp), batch)]
     return np.concatenate(probs) if probs else np.zeros(0)
 
 
-def _contributions(pipe: Any, X: pd.DataFrame | _Prepared, batch: int, method: str,
+def _contributions(pipe: Any, X: _Prepared, batch: int, method: str,
                    mask: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
     """Per-row contributions (float32, no bias column) of the pipeline's LightGBM booster.
 
@@ -198,24 +193,12 @@ def _contributions(pipe: Any, X: pd.DataFrame | _Prepared, batch: int, method: s
     """
     from scoring.attribution import path_model
 
-    prep, model = pipe.named_steps["prep"], pipe.named_steps["model"]
-    names = list(prep.feature_names_in_)
-    booster = model.estimator_.booster_
-    if isinstance(X, _Prepared):
-        Xp_all = X.frame(pipe, mask)
-        rows = len(Xp_all)
-
-        def part(start: int) -> pd.DataFrame:
-            return Xp_all.iloc[start:start + batch]
-    else:
-        X = X if mask is None else X[mask]
-        rows = len(X)
-
-        def part(start: int) -> pd.DataFrame:
-            return prep.transform(X.iloc[start:start + batch])
-    out = np.empty((rows, len(names)), np.float32)
-    for start in range(0, rows, batch):
-        Xp = part(start)
+    names = list(pipe.named_steps["prep"].feature_names_in_)
+    booster = pipe.named_steps["model"].estimator_.booster_
+    Xp_all = X.frame(pipe, mask)
+    out = np.empty((len(Xp_all), len(names)), np.float32)
+    for start in range(0, len(Xp_all), batch):
+        Xp = Xp_all.iloc[start:start + batch]
         if method == "path":
             out[start:start + len(Xp)] = path_model(booster).contributions(Xp)
         elif method == "treeshap":
