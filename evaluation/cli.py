@@ -77,7 +77,9 @@ def evaluate(
     console.print(t)
     for c in ev.order_checks:
         if c.status == "fails":
-            console.print(f"[red]{c.message}[/red]")
+            o = ev.oracle_check(c.product)
+            ref = f" (oracle in the same cluster sizes: {o.message.split(': ', 1)[1]})" if o else ""
+            console.print(f"[red]{c.message}[/red]{ref}")
     for f in ev.flags:
         console.print(f"[yellow]drift:[/yellow] {f.message}")
     console.print(f"report: {ev.page}" + (f"  (MLflow run {ev.run_id})" if ev.run_id else ""))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from evaluation.stats import wilson
@@ -43,6 +44,30 @@ def win_rates(scored: pd.DataFrame, by: str = "cluster", confidence: float = 0.9
             rows.append({"product": product, "group": g, "rows": n, "buyers": k,
                          "win_rate": iv.value, "low": iv.low, "high": iv.high})
     return pd.DataFrame(rows, columns=RATE_COLUMNS)
+
+
+def reference_clusters(rows: pd.DataFrame, column: str) -> pd.Series:
+    """The clusters ``column``'s ranking gives with the model's cluster sizes.
+
+    Per (month, product), the customers are sorted by ``column`` (highest first) and dealt
+    into Act now, Evaluate, Nurture and Educate in the numbers the model put there. With
+    ``column="oracle"`` this asks whether the order can hold at this volume at all: if
+    the true probability, dealt into the same clusters, breaks it too, the market's noise
+    is the cause rather than the model. Rows where ``column`` is missing get no cluster.
+    """
+    out = pd.Series(np.full(len(rows), None, dtype=object), index=rows.index)
+    for _, g in rows.groupby(["month", "product"], sort=False):
+        s = pd.to_numeric(g[column], errors="coerce")
+        if s.isna().any():
+            continue
+        sizes = g["cluster"].value_counts()
+        labels = np.concatenate([np.full(int(sizes.get(c, 0)), c, dtype=object)
+                                 for c in CLUSTERS])
+        order = np.argsort(-s.to_numpy(float), kind="stable")
+        idx = g.index.to_numpy()[order]
+        n = min(len(labels), len(idx))  # rows outside the four clusters keep None
+        out.loc[idx[:n]] = labels[:n]
+    return out
 
 
 @dataclass

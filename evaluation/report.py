@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from propensity.contracts import CLUSTERS
+
 if TYPE_CHECKING:
     from evaluation.run import Evaluation
 
@@ -90,9 +92,17 @@ def render(ev: Evaluation) -> str:
                  f"part with at least {s.min_cluster_rows} customers.</p><ul>")
     for c in ev.order_checks:
         cls = {"holds": "ok", "fails": "bad"}.get(c.status, "warn")
+        o = ev.oracle_check(c.product)
+        ref = (f" <span class='note'>(oracle in the same cluster sizes: "
+               f"{html.escape(o.message.split(': ', 1)[1])})</span>" if o else "")
         parts.append(f"<li><span class='{cls}'>{html.escape(c.status)}</span> "
-                     f"{html.escape(c.message)}</li>")
+                     f"{html.escape(c.message)}{ref}</li>")
     parts.append("</ul>")
+    if ev.oracle_order_checks:
+        parts.append("<p class='note'>The oracle line deals the market's true 3-month "
+                     "probability into the clusters in the numbers the model put there. Where "
+                     "the oracle breaks the order too, the volume cannot tell the clusters "
+                     "apart; where only the model breaks it, the model is the cause.</p>")
     parts.append(_img(ev.charts.get("win_rate"), "win rate by cluster"))
     wide = ev.cluster_rates.assign(
         cell=[_interval(r.win_rate, r.low, r.high) + f" (n={r.rows}, {r.buyers} bought)"
@@ -100,6 +110,14 @@ def render(ev: Evaluation) -> str:
     wide = wide.pivot(index="product", columns="group", values="cell").reindex(
         columns=[c for c in ("Act now", "Evaluate", "Nurture", "Educate")]).reset_index()
     parts.append(table(wide, left=("product",)))
+    if ev.oracle_cluster_rates is not None and len(ev.oracle_cluster_rates):
+        o = ev.oracle_cluster_rates
+        owide = o.assign(cell=[_interval(r.win_rate, r.low, r.high) + f" (n={r.rows}, "
+                               f"{r.buyers} bought)" for r in o.itertuples()])
+        owide = owide.pivot(index="product", columns="group", values="cell").reindex(
+            columns=list(CLUSTERS)).reset_index()
+        parts.append("<h3>Win rate by cluster, oracle in the same cluster sizes</h3>"
+                     + table(owide, left=("product",)))
     parts.append("<h3>Win rate by cell</h3><p class='note'>Rows: intent letter (A High .. D "
                  "Very low); columns: fit digit (1 High .. 4 Very low); each cell: win rate "
                  "[interval] and customers.</p>")
@@ -191,6 +209,8 @@ def write(ev: Evaluation, out: Path) -> Path:
     ev.monthly.to_csv(out / "metrics_by_month.csv", index=False)
     ev.cluster_rates.to_csv(out / "win_rate_by_cluster.csv", index=False)
     ev.cell_rates.to_csv(out / "win_rate_by_cell.csv", index=False)
+    if ev.oracle_cluster_rates is not None:
+        ev.oracle_cluster_rates.to_csv(out / "oracle_win_rate_by_cluster.csv", index=False)
     ev.score_drift.to_csv(out / "score_psi.csv", index=False)
     ev.feature_drift.to_csv(out / "feature_psi.csv", index=False)
     ev.coverage.to_csv(out / "crawler_coverage.csv", index=False)

@@ -19,7 +19,7 @@ import pandas as pd
 from evaluation import charts
 from evaluation import drift as DR
 from evaluation.backtest import PROBABILISTIC, SCORERS, Replay, replay
-from evaluation.clusters import OrderCheck, verify_order, win_rates
+from evaluation.clusters import OrderCheck, reference_clusters, verify_order, win_rates
 from evaluation.metrics import backtest_metrics, monthly_metrics
 from propensity.lake import Lake
 from propensity.months import parse_month
@@ -55,6 +55,13 @@ class Evaluation:
     run_id: str | None = None
     command: str = ""
     score_drift_source: str = "replayed"
+    #: the oracle's ranking dealt into the model's cluster sizes (sandbox lakes only)
+    oracle_cluster_rates: pd.DataFrame | None = None
+    oracle_order_checks: list[OrderCheck] = field(default_factory=list)
+
+    def oracle_check(self, product: str) -> OrderCheck | None:
+        """The oracle's verdict for ``product`` (None off the sandbox)."""
+        return next((c for c in self.oracle_order_checks if c.product == product), None)
 
     @property
     def page(self) -> Path | None:
@@ -126,6 +133,11 @@ def evaluate(lake: Lake, settings: Settings, start: str, end: str,
     cluster_rates = win_rates(rows, "cluster", es.confidence)
     cell_rates = win_rates(rows, "cell", es.confidence)
     checks = verify_order(cluster_rates, es)
+    oracle_rates, oracle_checks = None, []
+    if len(rows) and rows["oracle"].notna().any():
+        ref = rows.assign(cluster=reference_clusters(rows, "oracle"))
+        oracle_rates = win_rates(ref[ref["cluster"].notna()], "cluster", es.confidence)
+        oracle_checks = verify_order(oracle_rates, es)
 
     months = rep.months
     drift_scores, drift_source = scores_for_drift(lake, rep)
@@ -141,7 +153,8 @@ def evaluate(lake: Lake, settings: Settings, start: str, end: str,
               else ""))
     ev = Evaluation(lake, settings, start, end, products, rep, metrics, monthly, cluster_rates,
                     cell_rates, checks, score_drift, feature_drift, coverage, delay, flags,
-                    command=cmd, score_drift_source=drift_source)
+                    command=cmd, score_drift_source=drift_source,
+                    oracle_cluster_rates=oracle_rates, oracle_order_checks=oracle_checks)
     ev.out = report_dir(lake, start, end)
     ev.out.mkdir(parents=True, exist_ok=True)
     ev.charts = _charts(ev, ev.out)
@@ -228,6 +241,10 @@ def _log(ev: Evaluation) -> str:
         for c in ev.order_checks:
             if c.status != "not enough volume":
                 metrics[_metric_key(c.product, "cluster_order_holds")] = float(
+                    c.status == "holds")
+        for c in ev.oracle_order_checks:
+            if c.status != "not enough volume":
+                metrics[_metric_key(c.product, "oracle_cluster_order_holds")] = float(
                     c.status == "holds")
         for r in ev.score_drift.itertuples():
             if r.psi == r.psi:

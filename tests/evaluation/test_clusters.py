@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evaluation.clusters import verify_order, win_rates
+from evaluation.clusters import reference_clusters, verify_order, win_rates
 from propensity.contracts import CLUSTERS
 from propensity.settings import EvaluationSettings
 
@@ -64,3 +64,40 @@ def test_small_clusters_are_left_out_and_small_products_not_checked() -> None:
     few = scored({"Act now": 0.02, "Evaluate": 0.01}, n=100, product="surface")
     (check,) = verify_order(win_rates(few), S)
     assert check.status == "not enough volume"
+
+
+def test_reference_clusters_deal_a_ranking_into_the_models_cluster_sizes() -> None:
+    rng = np.random.default_rng(3)
+    parts = []
+    for month in ("2026-05", "2026-06"):
+        n = 200
+        cluster = rng.choice(list(CLUSTERS), n, p=[0.25, 0.2, 0.25, 0.3])
+        parts.append(pd.DataFrame({"month": month, "product": "azure", "cluster": cluster,
+                                   "oracle": rng.random(n), "label": False}))
+    rows = pd.concat(parts, ignore_index=True)
+    rows.loc[(rows["month"] == "2026-06").to_numpy() & (np.arange(len(rows)) % 50 == 0),
+             "oracle"] = np.nan  # a month with a missing value gets no reference
+    ref = reference_clusters(rows, "oracle")
+    may, june = rows["month"] == "2026-05", rows["month"] == "2026-06"
+    assert ref[june].isna().all()
+    # same sizes as the model's clusters, and the order of the ranking: every Act now row
+    # outranks every Evaluate row, and so on down
+    assert ref[may].value_counts().to_dict() == rows.loc[may, "cluster"].value_counts().to_dict()
+    lo = [rows.loc[may & (ref == c), "oracle"] for c in CLUSTERS]
+    for hi_group, lo_group in zip(lo, lo[1:]):
+        assert hi_group.min() > lo_group.max()
+
+
+def test_a_perfect_reference_holds_the_order_whatever_the_models_clusters() -> None:
+    rng = np.random.default_rng(0)
+    n = 4000
+    p = rng.beta(1, 12, n)
+    label = rng.random(n) < p
+    cluster = rng.permutation(np.repeat(list(CLUSTERS), n // 4))  # the model knows nothing
+    rows = pd.DataFrame({"month": "2026-05", "product": "azure", "cluster": cluster,
+                         "oracle": p, "label": label})
+    ref = rows.assign(cluster=reference_clusters(rows, "oracle"))
+    [oracle] = verify_order(win_rates(ref), S)
+    assert oracle.status == "holds" and oracle.separated
+    rates = win_rates(ref).set_index("group")["win_rate"]
+    assert rates["Act now"] > 2 * rates["Educate"]

@@ -66,6 +66,12 @@ def test_metrics_put_model_oracle_and_baselines_side_by_side(evaluated: Evaluati
     for product, d in rates.groupby("product"):
         assert d["rows"].sum() == (evaluated.replay.rows["product"] == product).sum()
     assert {c.product for c in evaluated.order_checks} == set(PRODUCTS)
+    # the oracle dealt into the model's cluster sizes: same customers per cluster
+    o = evaluated.oracle_cluster_rates
+    assert o is not None
+    assert (o.set_index(["product", "group"])["rows"]
+            == rates.set_index(["product", "group"])["rows"]).all()
+    assert {c.product for c in evaluated.oracle_order_checks} == set(PRODUCTS)
 
 
 def test_drift_covers_consecutive_replayed_months(evaluated: Evaluation) -> None:
@@ -89,6 +95,8 @@ def test_report_links_every_chart(evaluated: Evaluation) -> None:
         png = evaluated.charts[name]
         assert png.exists() and png.read_bytes()[:4] == b"\x89PNG" and png.name in html
     assert (page.parent / "metrics.csv").exists()
+    assert "oracle in the same cluster sizes" in html
+    assert (page.parent / "oracle_win_rate_by_cluster.csv").exists()
 
 
 def test_logged_to_its_own_experiment_without_touching_the_registry(
