@@ -84,6 +84,7 @@ per_model = {f"{r.product}/{r.kind}": [r.status, round(r.seconds, 1),
 # final LightGBM fit of that model saw (same sample, same weights)
 from training.estimators import _sample_negatives, default_lgbm
 from training.prep import FramePreparer
+from training.train import intent_params
 p = D.plan(lake, month, settings.training.train_months)
 shared = shared_frame(lake, settings, p)
 bare, rows = 0.0, {}
@@ -104,7 +105,9 @@ for product in settings.products:
             X, y = X.iloc[idx], np.asarray(y)[idx]
         Xp = FramePreparer(D.feature_columns(df, product, kind)).fit_transform(X)
         t1 = time.perf_counter()
-        default_lgbm(random_state=settings.seed).fit(Xp, y, sample_weight=w)
+        params = (intent_params(settings, len(y)) if kind == "intent"
+                  else settings.training.lgbm)
+        default_lgbm(random_state=settings.seed, **params).fit(Xp, y, sample_weight=w)
         bare += time.perf_counter() - t1
         rows[f"{product}/{kind}"] = [int(Xp.shape[0]), int(Xp.shape[1])]
     del frames

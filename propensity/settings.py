@@ -95,6 +95,9 @@ class TrainingSettings(BaseModel):
     lgbm: dict[str, Any] = Field(default_factory=dict, description="overrides of the LightGBM "
                                  "defaults (training/estimators.py DEFAULT_LGBM), e.g. "
                                  "{n_estimators = 100}")
+    intent_lgbm: dict[str, Any] = Field(default_factory=dict, description="overrides for the "
+                                        "intent model only, applied after its defaults "
+                                        "(training/estimators.py INTENT_LGBM) and `lgbm`")
 
 
 class EvaluationSettings(BaseModel):

@@ -34,6 +34,7 @@ from training.train import (
     _oracle,
     _recent_signal_rule,
     fit_intent,
+    oracle_table,
     shared_frame,
     training_frames,
 )
@@ -54,6 +55,7 @@ def backtest_scores(lake: Lake, settings: Settings, months: list[str],
             raise D.TrainingDataError(f"no labelled features for the backtest month {b}")
         shared = shared_frame(lake, settings, plan)
         test = D.read_month(lake, b)
+        truth = oracle_table(lake, b)
         for product in products:
             frame = training_frames(lake, settings, plan, product, shared, ("intent",))["intent"]
             X, y, t = D.intent_set(frame, product)
@@ -63,7 +65,7 @@ def backtest_scores(lake: Lake, settings: Settings, months: list[str],
                             b, product, int(y.sum()), int(yb.sum()))
                 continue
             pipe = fit_intent(X, y, t, D.feature_columns(frame, product, "intent"), settings)
-            oracle = _oracle(lake, b, product, Xb["customer_id"])
+            oracle = _oracle(lake, b, product, Xb["customer_id"], truth)
             parts.append(pd.DataFrame({
                 "month": b, "product": product,
                 "customer_id": Xb["customer_id"].astype(str).to_numpy(), "label": yb,

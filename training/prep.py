@@ -60,8 +60,7 @@ class FramePreparer(TransformerMixin, BaseEstimator):
         for c in cols:
             s = X[c]
             if c in self.categories_:
-                out[c] = pd.Categorical(s.astype("string").astype(object),
-                                        categories=self.categories_[c])
+                out[c] = _encode(s, self.categories_[c])
             elif s.dtype == bool or str(s.dtype) == "boolean":
                 out[c] = s.astype("float64")
             else:
@@ -71,6 +70,17 @@ class FramePreparer(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "categories_")
         return self.feature_names_in_.copy()
+
+
+def _encode(s: pd.Series, categories: list[str]) -> pd.Categorical:
+    """``s`` as a categorical over ``categories``, matching values by their text; unknown
+    values and missing ones become missing. Factorizes once and maps the few distinct values,
+    which is several times faster than converting every row to text first."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    pos = {v: i for i, v in enumerate(categories)}
+    # one extra slot at the end: the missing sentinel -1 picks it and stays -1
+    lut = np.array([pos.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(lut[codes], categories=categories)
 
 
 def _is_text(s: pd.Series) -> bool:

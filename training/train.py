@@ -27,7 +27,12 @@ from propensity.lake import Lake
 from propensity.settings import Settings
 from training import data as D
 from training import tracking as T
-from training.estimators import PULookalikeClassifier, TimeCalibratedClassifier, default_lgbm
+from training.estimators import (
+    INTENT_LGBM,
+    PULookalikeClassifier,
+    TimeCalibratedClassifier,
+    default_lgbm,
+)
 from training.metrics import binary_metrics, capture_at, lift_chart
 from training.prep import FramePreparer
 
@@ -62,14 +67,32 @@ def code_version() -> str:
     return __version__
 
 
-def intent_pipeline(columns: list[str], settings: Settings, negative_rate: float = 1.0
-                    ) -> Pipeline:
-    """Preparer and time-calibrated LightGBM. ``negative_rate`` subsamples non-buyers in the
-    estimator; :func:`train` leaves it at 1 and samples at read time instead (with weights)."""
+def intent_params(settings: Settings, n_rows: int | None = None) -> dict[str, Any]:
+    """LightGBM overrides of the intent model: :data:`INTENT_LGBM`, then the settings'
+    ``training.lgbm`` (both kinds), then ``training.intent_lgbm`` (intent only).
+
+    With ``n_rows`` (the training rows), ``min_child_samples`` is at most 1% of them (and at
+    least 20): 150 rows per leaf suits a book of thousands of companies, but on a small book
+    or a rare product (renewal has a few hundred eligible customers a month) it would leave
+    the trees without a single split and the model constant.
+    """
+    params = {**INTENT_LGBM, **settings.training.lgbm, **settings.training.intent_lgbm}
+    if n_rows is not None and "min_child_samples" in params:
+        params["min_child_samples"] = min(int(params["min_child_samples"]),
+                                          max(20, n_rows // 100))
+    return params
+
+
+def intent_pipeline(columns: list[str], settings: Settings, negative_rate: float = 1.0,
+                    n_rows: int | None = None) -> Pipeline:
+    """Preparer and time-calibrated LightGBM (parameters: :func:`intent_params`).
+    ``negative_rate`` subsamples non-buyers in the estimator; :func:`train` leaves it at 1
+    and samples at read time instead (with weights)."""
     return Pipeline([
         ("prep", FramePreparer(columns)),
         ("model", TimeCalibratedClassifier(
-            estimator=default_lgbm(random_state=settings.seed, **settings.training.lgbm),
+            estimator=default_lgbm(random_state=settings.seed,
+                                   **intent_params(settings, n_rows)),
             calibration_share=settings.training.calibration_share,
             negative_rate=negative_rate, random_state=settings.seed)),
     ])
@@ -92,7 +115,7 @@ def _weights(X: pd.DataFrame) -> np.ndarray | None:
 def fit_intent(X: pd.DataFrame, y: np.ndarray, t: np.ndarray, columns: list[str],
                settings: Settings) -> Pipeline:
     """Fit the intent pipeline on rows ``X`` (weighted when a sampled frame carries weights)."""
-    pipe = intent_pipeline(columns, settings)
+    pipe = intent_pipeline(columns, settings, n_rows=len(X))
     w = _weights(X)
     pipe.fit(X, y, model__sample_time=t, **({} if w is None else {"model__sample_weight": w}))
     return pipe
@@ -127,13 +150,23 @@ def training_frames(lake: Lake, settings: Settings, plan: D.Plan, product: str,
     return out
 
 
-def _oracle(lake: Lake, month: str, product: str, customers: pd.Series) -> np.ndarray | None:
-    """The oracle's 3-month score for these customers at ``month`` (sandbox lakes only)."""
+def oracle_table(lake: Lake, month: str) -> pd.DataFrame | None:
+    """The oracle's 3-month scores of every customer and product at ``month`` (sandbox lakes
+    only, else None). Read once per run: at 1M companies it is 9M rows and ~20 s."""
     from sandbox.oracle import oracle_scores  # sandbox lakes only: evaluation-side truth
 
     if not lake.path(C.PURCHASE_PROBABILITY, month).exists():
         return None
-    t = oracle_scores(lake, month)
+    return oracle_scores(lake, month)
+
+
+def _oracle(lake: Lake, month: str, product: str, customers: pd.Series,
+            table: pd.DataFrame | None = None) -> np.ndarray | None:
+    """The oracle's 3-month score for these customers at ``month`` (sandbox lakes only);
+    ``table`` is :func:`oracle_table` of ``month`` when the caller already read it."""
+    t = table if table is not None else oracle_table(lake, month)
+    if t is None:
+        return None
     t = t[t["product"] == product]
     s = pd.Series(t["probability"].to_numpy(float), index=t["customer_id"])
     return s.reindex(customers.astype(str)).fillna(0.0).to_numpy()
@@ -199,8 +232,9 @@ def _champion_metrics(client: Any, name: str, X: pd.DataFrame, y: np.ndarray,
 
 def train_one(lake: Lake, settings: Settings, client: Any, plan: D.Plan, product: str,
               kind: str, train_df: pd.DataFrame, test_df: pd.DataFrame,
-              data_hash: str) -> RunResult:
-    """Train, backtest, log and gate one model."""
+              data_hash: str, oracle: pd.DataFrame | None = None) -> RunResult:
+    """Train, backtest, log and gate one model (``oracle``: :func:`oracle_table` of the
+    backtest month, read here when not given)."""
     import mlflow
     from mlflow.models import infer_signature
 
@@ -237,7 +271,7 @@ def train_one(lake: Lake, settings: Settings, client: Any, plan: D.Plan, product
         rule = _recent_signal_rule(Xb, product)
         metrics["baseline_recent_signal_auc"] = binary_metrics(yb, rule)["auc"]
         metrics["baseline_recent_signal_capture_top10"] = capture_at(rule, yb)
-    oracle = _oracle(lake, plan.backtest, product, Xb["customer_id"])
+    oracle = _oracle(lake, plan.backtest, product, Xb["customer_id"], oracle)
     if oracle is not None:
         om = binary_metrics(yb, oracle)
         metrics["oracle_auc"], metrics["oracle_capture_top10"] = om["auc"], om["capture_top10"]
@@ -308,12 +342,13 @@ def train(lake: Lake, settings: Settings, month: str, products: tuple[str, ...],
     shared = shared_frame(lake, settings, p)
     test_df = D.read_month(lake, p.backtest)
     digest = D.data_hash(lake, [*p.train, p.backtest])
+    oracle = oracle_table(lake, p.backtest)
     results = []
     for product in products:
         frames = training_frames(lake, settings, p, product, shared, kinds)
         for kind in kinds:
             results.append(train_one(lake, settings, client, p, product, kind, frames[kind],
-                                     test_df, digest))
+                                     test_df, digest, oracle))
             if progress:
                 progress(product, kind)
         del frames

@@ -84,7 +84,7 @@ def test_reference_clusters_deal_a_ranking_into_the_models_cluster_sizes() -> No
     # outranks every Evaluate row, and so on down
     assert ref[may].value_counts().to_dict() == rows.loc[may, "cluster"].value_counts().to_dict()
     lo = [rows.loc[may & (ref == c), "oracle"] for c in CLUSTERS]
-    for hi_group, lo_group in zip(lo, lo[1:]):
+    for hi_group, lo_group in zip(lo, lo[1:], strict=False):
         assert hi_group.min() > lo_group.max()
 
 

@@ -107,3 +107,21 @@ def test_pu_negative_subsampling_keeps_ranking_and_scale():
 def _negatives_only(X, y, t, rate):
     keep = (y == 1) | (np.random.default_rng(3).random(len(y)) < rate)
     return X[keep], y[keep], t[keep]
+
+
+def test_intent_parameters_layer_defaults_settings_and_book_size():
+    from propensity.settings import load_settings
+    from training.estimators import INTENT_LGBM
+    from training.train import intent_params
+
+    s = load_settings(lake="/nonexistent")
+    assert intent_params(s) == INTENT_LGBM
+    # a leaf needs at most 1% of the rows (at least 20): small books and rare products split
+    assert intent_params(s, 100_000)["min_child_samples"] == INTENT_LGBM["min_child_samples"]
+    assert intent_params(s, 4_000)["min_child_samples"] == 40
+    assert intent_params(s, 500)["min_child_samples"] == 20
+    s2 = load_settings(lake="/nonexistent", training={"lgbm": {"num_leaves": 31},
+                                                      "intent_lgbm": {"n_estimators": 50}})
+    p = intent_params(s2)
+    assert p["num_leaves"] == 31 and p["n_estimators"] == 50  # settings win over defaults
+    assert p["reg_lambda"] == INTENT_LGBM["reg_lambda"]
