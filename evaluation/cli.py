@@ -78,7 +78,7 @@ def evaluate(
     for c in ev.order_checks:
         if c.status == "fails":
             o = ev.oracle_check(c.product)
-            ref = f" (oracle in the same cluster sizes: {o.message.split(': ', 1)[1]})" if o else ""
+            ref = f" (oracle in the same cluster sizes: {o.verdict})" if o else ""
             console.print(f"[red]{c.message}[/red]{ref}")
     for f in ev.flags:
         console.print(f"[yellow]drift:[/yellow] {f.message}")

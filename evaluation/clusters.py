@@ -83,17 +83,22 @@ class OrderCheck:
     buyers: int = 0
 
     @property
-    def message(self) -> str:
+    def verdict(self) -> str:
+        """The verdict in words, without the product's name."""
         if self.status == "not enough volume":
-            return (f"{self.product}: not checked: {self.buyers} buyers, "
+            return (f"not checked: {self.buyers} buyers, "
                     f"{len(self.checked)} clusters with enough customers")
         if self.status == "fails":
-            return f"{self.product}: order fails: " + "; ".join(self.failures)
+            return "order fails: " + "; ".join(self.failures)
         sep = ("intervals separated" if self.separated
                else "intervals overlap for " + ", ".join(self.overlaps))
         skipped = [c for c in CLUSTERS if c not in self.checked]
         extra = f" (too few customers in {', '.join(skipped)})" if skipped else ""
-        return f"{self.product}: order holds, {sep}{extra}"
+        return f"order holds, {sep}{extra}"
+
+    @property
+    def message(self) -> str:
+        return f"{self.product}: {self.verdict}"
 
 
 def verify_order(rates: pd.DataFrame, settings: EvaluationSettings) -> list[OrderCheck]:

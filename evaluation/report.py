@@ -70,6 +70,15 @@ def _img(path: Path | None, alt: str) -> str:
     return f"<img src='{html.escape(path.name)}' alt='{html.escape(alt)}'>" if path else ""
 
 
+def _cluster_table(rates: pd.DataFrame) -> str:
+    """One row per product, one column per cluster: win rate [interval], customers, buyers."""
+    wide = rates.assign(cell=[_interval(r.win_rate, r.low, r.high)
+                              + f" (n={r.rows}, {r.buyers} bought)" for r in rates.itertuples()])
+    wide = wide.pivot(index="product", columns="group", values="cell").reindex(
+        columns=list(CLUSTERS)).reset_index()
+    return table(wide, left=("product",))
+
+
 def render(ev: Evaluation) -> str:
     """The report page of one evaluation."""
     s = ev.settings.evaluation
@@ -94,7 +103,7 @@ def render(ev: Evaluation) -> str:
         cls = {"holds": "ok", "fails": "bad"}.get(c.status, "warn")
         o = ev.oracle_check(c.product)
         ref = (f" <span class='note'>(oracle in the same cluster sizes: "
-               f"{html.escape(o.message.split(': ', 1)[1])})</span>" if o else "")
+               f"{html.escape(o.verdict)})</span>" if o else "")
         parts.append(f"<li><span class='{cls}'>{html.escape(c.status)}</span> "
                      f"{html.escape(c.message)}{ref}</li>")
     parts.append("</ul>")
@@ -104,20 +113,10 @@ def render(ev: Evaluation) -> str:
                      "the oracle breaks the order too, the volume cannot tell the clusters "
                      "apart; where only the model breaks it, the model is the cause.</p>")
     parts.append(_img(ev.charts.get("win_rate"), "win rate by cluster"))
-    wide = ev.cluster_rates.assign(
-        cell=[_interval(r.win_rate, r.low, r.high) + f" (n={r.rows}, {r.buyers} bought)"
-              for r in ev.cluster_rates.itertuples()])
-    wide = wide.pivot(index="product", columns="group", values="cell").reindex(
-        columns=[c for c in ("Act now", "Evaluate", "Nurture", "Educate")]).reset_index()
-    parts.append(table(wide, left=("product",)))
+    parts.append(_cluster_table(ev.cluster_rates))
     if ev.oracle_cluster_rates is not None and len(ev.oracle_cluster_rates):
-        o = ev.oracle_cluster_rates
-        owide = o.assign(cell=[_interval(r.win_rate, r.low, r.high) + f" (n={r.rows}, "
-                               f"{r.buyers} bought)" for r in o.itertuples()])
-        owide = owide.pivot(index="product", columns="group", values="cell").reindex(
-            columns=list(CLUSTERS)).reset_index()
         parts.append("<h3>Win rate by cluster, oracle in the same cluster sizes</h3>"
-                     + table(owide, left=("product",)))
+                     + _cluster_table(ev.oracle_cluster_rates))
     parts.append("<h3>Win rate by cell</h3><p class='note'>Rows: intent letter (A High .. D "
                  "Very low); columns: fit digit (1 High .. 4 Very low); each cell: win rate "
                  "[interval] and customers.</p>")

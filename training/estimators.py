@@ -37,8 +37,8 @@ DEFAULT_LGBM: dict[str, Any] = {
 
 #: What the intent model changes on top of :data:`DEFAULT_LGBM`: fewer, larger leaves, more
 #: L2 and half the columns per tree. Its purchase labels are few and noisy; in pooled
-#: backtests on the default market (6 months, 9 products) this raised top-10% capture on 8
-#: products (+0.8 to +2.9 points) and left renewal unchanged (README, "Intent quality").
+#: backtests on the default market (6 months, 9 products) this raised top-10% capture on
+#: every product (+0.6 to +2.9 points; README, "Intent quality against the oracle").
 INTENT_LGBM: dict[str, Any] = {
     "n_estimators": 400,
     "num_leaves": 7,
