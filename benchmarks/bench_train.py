@@ -67,7 +67,7 @@ root, month, train_months, rate, mlflow_dir = sys.argv[1:6]
 from propensity.lake import Lake
 from propensity.settings import load_settings
 from training import data as D
-from training.train import train, training_frames, shared_frame
+from training.train import intent_rows, train, training_frames, shared_frame
 
 logging.basicConfig(level=logging.WARNING)
 settings = load_settings(lake=root, training={"train_months": int(train_months),
@@ -82,14 +82,15 @@ per_model = {f"{r.product}/{r.kind}": [r.status, round(r.seconds, 1),
 
 # bare LightGBM: one fit per model, same parameters, on the prepared matrix of the rows the
 # final LightGBM fit of that model saw (same sample, same weights)
-from training.estimators import _sample_negatives, default_lgbm
+from training.estimators import sample_negatives, default_lgbm
 from training.prep import FramePreparer
 from training.train import intent_params
 p = D.plan(lake, month, settings.training.train_months)
 shared = shared_frame(lake, settings, p)
+sampled = intent_rows(lake, settings, p, settings.products)
 bare, rows = 0.0, {}
 for product in settings.products:
-    frames = training_frames(lake, settings, p, product, shared)
+    frames = training_frames(lake, settings, p, product, shared, intent_rows=sampled)
     for kind in ("fit", "intent"):
         if per_model[f"{product}/{kind}"][0] != "trained":
             continue
@@ -100,7 +101,7 @@ for product in settings.products:
             idx = np.arange(len(y))
         else:
             X, y = D.fit_set(df, product)
-            idx, w = _sample_negatives(np.asarray(y), settings.training.negative_rate, None,
+            idx, w = sample_negatives(np.asarray(y), settings.training.negative_rate, None,
                                        settings.seed)
             X, y = X.iloc[idx], np.asarray(y)[idx]
         Xp = FramePreparer(D.feature_columns(df, product, kind)).fit_transform(X)

@@ -99,6 +99,7 @@ def fit_month_models(lake: Lake, settings: Settings, plan: Any, test: pd.DataFra
         _firmographic_baseline,
         fit_intent,
         fit_pipeline,
+        intent_rows,
         shared_frame,
         training_frames,
     )
@@ -107,8 +108,9 @@ def fit_month_models(lake: Lake, settings: Settings, plan: Any, test: pd.DataFra
     baselines: dict[str, np.ndarray] = {}
     notes: list[str] = []
     shared = shared_frame(lake, settings, plan)
+    rows = intent_rows(lake, settings, plan, products)
     for product in products:
-        frames = training_frames(lake, settings, plan, product, shared)
+        frames = training_frames(lake, settings, plan, product, shared, intent_rows=rows)
         X, y, t = D.intent_set(frames["intent"], product)
         intent = None
         if y.sum() >= MIN_POSITIVES:

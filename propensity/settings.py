@@ -88,6 +88,10 @@ class TrainingSettings(BaseModel):
                                  "and unlabeled rows (fit) the models learn from, each "
                                  "weighted by its inverse; below 1 for large books (1M "
                                  "companies), where intent rows are also sampled at read time")
+    calibration_max_rows: int | None = Field(200_000, ge=1000, description="most rows the "
+                                             "intent model's calibration pre-fit learns from "
+                                             "(non-buyers sampled, weighted, above it); the "
+                                             "final model learns from every row; none: no cap")
     promotion_metric: str = Field("capture_top10", description="metric the champion gate compares")
     promotion_margin: float = Field(0.01, ge=0, description="absolute margin a challenger must win by")
     fit_refresh_months: tuple[int, ...] = Field((1, 4, 7, 10), description="months in which the "

@@ -32,6 +32,8 @@ from training.estimators import (
     PULookalikeClassifier,
     TimeCalibratedClassifier,
     default_lgbm,
+    negative_rate_for,
+    sample_negatives,
 )
 from training.metrics import binary_metrics, capture_at, lift_chart
 from training.prep import FramePreparer
@@ -94,7 +96,9 @@ def intent_pipeline(columns: list[str], settings: Settings, negative_rate: float
             estimator=default_lgbm(random_state=settings.seed,
                                    **intent_params(settings, n_rows)),
             calibration_share=settings.training.calibration_share,
-            negative_rate=negative_rate, random_state=settings.seed)),
+            negative_rate=negative_rate,
+            prefit_max_rows=settings.training.calibration_max_rows,
+            random_state=settings.seed)),
     ])
 
 
@@ -131,13 +135,15 @@ def shared_frame(lake: Lake, settings: Settings, plan: D.Plan) -> pd.DataFrame:
 
 def training_frames(lake: Lake, settings: Settings, plan: D.Plan, product: str,
                     shared: pd.DataFrame | None = None,
-                    kinds: tuple[str, ...] = ("fit", "intent")) -> dict[str, pd.DataFrame]:
+                    kinds: tuple[str, ...] = ("fit", "intent"),
+                    intent_rows: D.IntentRows | None = None) -> dict[str, pd.DataFrame]:
     """The training frame of each kind for ``product``.
 
     With ``training.negative_rate`` 1 both kinds read ``shared`` (:func:`shared_frame`: every
     training cut-off, read once for all products). Below 1 (large books, where twelve cut-offs
-    do not fit in memory): intent reads its own lean, sampled, weighted frame
-    (:func:`training.data.intent_frame`), and fit the latest cut-off (the lookalike learns
+    do not fit in memory): intent reads its own lean, sampled, weighted frame (from
+    ``intent_rows`` when given, :func:`intent_rows` read once for every product, else
+    :func:`training.data.intent_frame`), and fit the latest cut-off (the lookalike learns
     from the latest book; its estimator samples the unlabeled rows).
     """
     shared = shared if shared is not None else shared_frame(lake, settings, plan)
@@ -145,9 +151,20 @@ def training_frames(lake: Lake, settings: Settings, plan: D.Plan, product: str,
         return {k: shared for k in kinds}
     out = {"fit": shared} if "fit" in kinds else {}
     if "intent" in kinds:
-        out["intent"] = D.intent_frame(lake, plan.train, product,
-                                       settings.training.negative_rate, settings.seed)
+        out["intent"] = (intent_rows.frame(product) if intent_rows is not None
+                         else D.intent_frame(lake, plan.train, product,
+                                             settings.training.negative_rate, settings.seed))
     return out
+
+
+def intent_rows(lake: Lake, settings: Settings, plan: D.Plan,
+                products: tuple[str, ...]) -> D.IntentRows | None:
+    """Every product's sampled intent rows, each training cut-off read once (large books,
+    ``training.negative_rate`` below 1); None when :func:`shared_frame` already holds them."""
+    if settings.training.negative_rate >= 1:
+        return None
+    return D.IntentRows(lake, plan.train, products, settings.training.negative_rate,
+                        settings.seed)
 
 
 def oracle_table(lake: Lake, month: str) -> pd.DataFrame | None:
@@ -183,11 +200,19 @@ def _recent_signal_rule(df: pd.DataFrame, product: str) -> np.ndarray:
 
 def _firmographic_baseline(train: pd.DataFrame, y: np.ndarray, test: pd.DataFrame,
                            settings: Settings) -> np.ndarray:
+    """The firmographics-only baseline's scores of ``test``. On a large book it learns from
+    at most ``training.calibration_max_rows`` rows (non-buyers sampled, weighted): a score
+    from a dozen columns needs no more, and it is a yardstick, not a model we ship."""
     cols = [c for c in train.columns if c.startswith("firm_")]
     pipe = Pipeline([("prep", FramePreparer(cols)),
                      ("model", default_lgbm(random_state=settings.seed, **settings.training.lgbm))])
     w = _weights(train)
-    pipe.fit(train, y, **({} if w is None else {"model__sample_weight": w}))
+    cap = settings.training.calibration_max_rows
+    rate = 1.0 if cap is None else negative_rate_for(np.asarray(y, int), cap)
+    idx, w = sample_negatives(np.asarray(y, int), rate, w, settings.seed)
+    if len(idx) < len(y):
+        train, y = train.iloc[idx], np.asarray(y)[idx]
+    pipe.fit(train, y, model__sample_weight=w)
     return pipe.predict_proba(test)[:, 1]
 
 
@@ -293,6 +318,7 @@ def train_one(lake: Lake, settings: Settings, client: Any, plan: D.Plan, product
         if kind == "intent":
             params["calibration"] = model_step.method_
             params["calibration_from"] = str(pd.Timestamp(model_step.calibration_from_).date())
+            params["calibration_prefit_rows"] = model_step.prefit_rows_
         else:
             params["label_frequency_c"] = round(model_step.c_, 6)
         mlflow.log_params(params)
@@ -343,9 +369,10 @@ def train(lake: Lake, settings: Settings, month: str, products: tuple[str, ...],
     test_df = D.read_month(lake, p.backtest)
     digest = D.data_hash(lake, [*p.train, p.backtest])
     oracle = oracle_table(lake, p.backtest)
+    rows = intent_rows(lake, settings, p, products) if "intent" in kinds else None
     results = []
     for product in products:
-        frames = training_frames(lake, settings, p, product, shared, kinds)
+        frames = training_frames(lake, settings, p, product, shared, kinds, rows)
         for kind in kinds:
             results.append(train_one(lake, settings, client, p, product, kind, frames[kind],
                                      test_df, digest, oracle))

@@ -74,6 +74,26 @@ def test_sampled_training_frame_is_weighted_and_deterministic(featured_lake):
     assert np.isclose(full[D.WEIGHT], 1).all()
 
 
+def test_intent_rows_read_once_give_each_product_its_own_frame(featured_lake):
+    months = ["2026-05", "2026-06"]
+    rows = D.IntentRows(featured_lake, months, ("m365", "azure"), negative_rate=0.5, seed=1)
+    for product in ("m365", "azure"):
+        pd.testing.assert_frame_equal(
+            rows.frame(product), D.intent_frame(featured_lake, months, product, 0.5, seed=1))
+    m365, azure = rows.frame("m365"), rows.frame("azure")
+    assert "wl_azure_wins" not in m365.columns and "wl_azure_wins" in azure.columns
+    # one sample of non-buyers for every product: a customer-month sampled as an m365
+    # non-buyer is in azure's sample too wherever it is an eligible azure non-buyer
+    key = ["customer_id", "as_of"]
+    full_a = D.intent_frame(featured_lake, months, "azure")
+    neg_m = m365.loc[~m365["label_m365"].astype(bool), key]
+    could = neg_m.merge(full_a.loc[~full_a["label_azure"].astype(bool), key], on=key)
+    kept = could.merge(azure.loc[~azure["label_azure"].astype(bool), key], on=key)
+    assert len(could) > 50 and len(kept) == len(could)
+    with pytest.raises(KeyError, match="copilot"):
+        rows.frame("copilot")
+
+
 def test_sandbox_signals_command_writes_stand_in_signals(tmp_path):
     from typer.testing import CliRunner
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.metrics import brier_score_loss
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from training.estimators import PULookalikeClassifier, TimeCalibratedClassifier, default_lgbm
+from training.estimators import (
+    PULookalikeClassifier,
+    TimeCalibratedClassifier,
+    default_lgbm,
+    negative_rate_for,
+)
 from training.metrics import binary_metrics, capture_at
 
 SMALL = default_lgbm(n_estimators=20, min_child_samples=2)
@@ -89,6 +95,36 @@ def test_negative_subsampling_keeps_probabilities_calibrated():
     assert abs(up.predict_proba(Xt)[:, 1].mean() - p_full.mean()) < 0.012
     with pytest.raises(ValueError, match="negative_rate"):
         TimeCalibratedClassifier(negative_rate=0).fit(X, y, sample_time=t)
+
+
+def test_capped_prefit_keeps_the_final_model_and_its_calibration():
+    X, y, t = _data(24000)
+    Xt, yt, _ = _data(24000, seed=7)
+    base = dict(estimator=default_lgbm(n_estimators=100), calibration_share=0.25)
+    full = TimeCalibratedClassifier(**base).fit(X, y, sample_time=t)
+    capped = TimeCalibratedClassifier(**base, prefit_max_rows=8000).fit(X, y, sample_time=t)
+    # the pre-fit saw about 8,000 of the 18,000 rows before the calibration slice (as at 1M
+    # companies: 200,000 of about 490,000), every buyer among them; the final model is the
+    # same fit on every row, so the ranking is exactly the uncapped one
+    assert full.prefit_rows_ == 18000 and 7500 < capped.prefit_rows_ < 8500
+    np.testing.assert_allclose(capped.predict_raw(Xt), full.predict_raw(Xt))
+    p_full, p_cap = full.predict_proba(Xt)[:, 1], capped.predict_proba(Xt)[:, 1]
+    # a smaller pre-fit is a little less sharp, so its calibration map moves a little
+    assert abs(p_cap.mean() - p_full.mean()) < 0.005
+    assert brier_score_loss(yt, p_cap) < brier_score_loss(yt, p_full) + 0.0005
+    # without a refit the pre-fit is the final model: the cap does not apply
+    once = TimeCalibratedClassifier(**base, refit=False, prefit_max_rows=8000).fit(
+        X, y, sample_time=t)
+    assert once.prefit_rows_ == 18000
+
+
+def test_negative_rate_for_a_row_cap():
+    y = np.r_[np.ones(100, int), np.zeros(900, int)]
+    assert negative_rate_for(y, 2000) == 1.0
+    assert negative_rate_for(y, 550) == pytest.approx(450 / 900)
+    assert negative_rate_for(y, 150) == pytest.approx(100 / 900)  # as many negatives as buyers
+    with pytest.raises(ValueError, match="max_rows"):
+        negative_rate_for(y, 0)
 
 
 def test_pu_negative_subsampling_keeps_ranking_and_scale():
