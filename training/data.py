@@ -128,9 +128,11 @@ class IntentRows:
     """The intent training rows of several products over ``months``, each month read once.
 
     Large books sample non-buyers (``negative_rate`` below 1). Reading a product's twelve
-    cut-offs of a million companies took about 20 s, once per product; here each cut-off is
-    read once with the intent columns of every product, cut at once to the rows some product
-    keeps, and held as Arrow until :meth:`frame` converts one product's rows to pandas.
+    cut-offs of a million companies took about 20 s, once per product, mostly decoding rows
+    it then drops; here each cut-off is read once with the intent columns of every product
+    and cut to the rows some product keeps (about a quarter at 1M companies). Those rows are
+    held as compressed Parquet in memory, not decoded (decoded, they would hold gigabytes at
+    1M companies), until :meth:`frame` decodes one product's columns and rows.
 
     A product keeps its eligible, labelled rows: every buyer and the non-buyers whose
     customer-and-month hash (with ``seed``) falls below ``negative_rate``. The hash does not
@@ -148,8 +150,9 @@ class IntentRows:
         self.columns = {p: feature_columns(names, p, "intent") for p in products}
         union = sorted({c for cols in self.columns.values() for c in cols})
         labels = [f"label_{p}" for p in products]
-        # per month: (rows some product keeps as Arrow, each product's mask and labels on them)
-        self.parts: list[tuple[pa.Table, dict[str, np.ndarray], pd.DataFrame]] = []
+        # per month: (rows some product keeps, as Parquet bytes; each product's mask on them;
+        # the labels of those rows)
+        self.parts: list[tuple[pa.Buffer, dict[str, np.ndarray], pd.DataFrame]] = []
         for m in months:
             path, lpath = lake.path(FEATURES, m), lake.path(LABELS, m)
             if not path.exists():
@@ -172,8 +175,11 @@ class IntentRows:
             any_keep = np.logical_or.reduce(list(keeps.values()))
             y_all = pd.DataFrame({f"label_{p}": key[f"label_{p}"].fillna(False).astype(bool)
                                   .to_numpy()[any_keep] for p in products})
-            self.parts.append((tbl.filter(pa.array(any_keep)),
-                               {p: k[any_keep] for p, k in keeps.items()}, y_all))
+            sink = pa.BufferOutputStream()
+            pq.write_table(tbl.filter(pa.array(any_keep)), sink, compression="lz4")
+            del tbl
+            self.parts.append((sink.getvalue(), {p: k[any_keep] for p, k in keeps.items()},
+                               y_all))
 
     def frame(self, product: str) -> pd.DataFrame:
         """Key, intent columns, label and :data:`WEIGHT` (1 / inclusion probability: 1 for
@@ -182,9 +188,10 @@ class IntentRows:
             raise KeyError(f"{product!r} was not read (read: {sorted(self.columns)})")
         label = f"label_{product}"
         out = []
-        for tbl, keeps, y_all in self.parts:
+        for buf, keeps, y_all in self.parts:
             keep = keeps[product]
-            df = tbl.select([*KEY, *self.columns[product]]).filter(pa.array(keep)).to_pandas()
+            tbl = pq.read_table(pa.BufferReader(buf), columns=[*KEY, *self.columns[product]])
+            df = tbl.filter(pa.array(keep)).to_pandas()
             df["as_of"] = pd.to_datetime(df["as_of"])
             y = y_all[label].to_numpy()[keep]
             df[label] = y
@@ -224,6 +231,14 @@ def feature_columns(df: pd.DataFrame, product: str, kind: str) -> list[str]:
     own = (f"ib_{product}_", f"adopt_{product}_")
     return [c for c in cols if c.split("_", 1)[0] in FIT_FAMILIES and not c.startswith(own)
             and not (product == "renewal" and c.startswith("agr_"))]
+
+
+def fit_read_columns(names: list[str]) -> list[str]:
+    """Of the feature table's ``names``, what a fit model reads: its features
+    (:func:`feature_columns`) and what its positives are chosen from
+    (:func:`propensity.products.best_customers`: install base, adoption, agreements,
+    subsegment and win/loss)."""
+    return [c for c in names if c.split("_", 1)[0] in (*FIT_FAMILIES, "wl")]
 
 
 SIGNAL_SUMMARY = ("sig_any_seen", "sig_count_90d", "sig_topics_90d")

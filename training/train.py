@@ -127,10 +127,14 @@ def fit_intent(X: pd.DataFrame, y: np.ndarray, t: np.ndarray, columns: list[str]
 
 def shared_frame(lake: Lake, settings: Settings, plan: D.Plan) -> pd.DataFrame:
     """What every product's training reads: all training cut-offs (``negative_rate`` 1), or
-    for large books (below 1) the latest cut-off alone, which the fit model learns from."""
+    for large books (below 1) the latest cut-off alone, which only the fit model learns from:
+    its columns and the win/loss its positives read (:func:`training.data.fit_read_columns`),
+    not the web signals, which are most of the table."""
     if settings.training.negative_rate >= 1:
         return D.frame(lake, plan.train)
-    return D.read_month(lake, plan.train[-1], labels=False)
+    month = plan.train[-1]
+    return D.read_month(lake, month, labels=False,
+                        columns=D.fit_read_columns(D.feature_names(lake, month)))
 
 
 def training_frames(lake: Lake, settings: Settings, plan: D.Plan, product: str,

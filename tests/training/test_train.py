@@ -14,7 +14,7 @@ from propensity.settings import load_settings
 from tests.training.conftest import SCORING_MONTH
 from training import data as D
 from training import tracking as T
-from training.train import train
+from training.train import shared_frame, train
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +126,12 @@ def test_train_with_sampled_negatives(featured_lake, tmp_path):
     full = D.intent_set(D.frame(featured_lake, D.plan(featured_lake, SCORING_MONTH, 4).train),
                         "m365")[0]
     assert int(params["train_rows"]) < 0.6 * len(full)
+    # the fit model reads the latest cut-off without its web signals, and loses nothing:
+    # the same features and the same best customers as from the whole table
+    plan = D.plan(featured_lake, SCORING_MONTH, 4)
+    lean = shared_frame(featured_lake, settings, plan)
+    whole = D.read_month(featured_lake, plan.train[-1], labels=False)
+    assert not any(c.startswith("sig") for c in lean.columns) and len(lean) == len(whole)
+    for product in settings.products:
+        assert D.feature_columns(lean, product, "fit") == D.feature_columns(whole, product, "fit")
+        np.testing.assert_array_equal(D.fit_set(lean, product)[1], D.fit_set(whole, product)[1])
