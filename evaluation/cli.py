@@ -79,7 +79,8 @@ def evaluate(
         if c.status == "fails":
             o = ev.oracle_check(c.product)
             ref = f" (oracle in the same cluster sizes: {o.verdict})" if o else ""
-            console.print(f"[red]{c.message}[/red]{ref}")
+            outside = ev.outside_note(c.product)
+            console.print(f"[red]{c.message}[/red]{ref}" + (f"; {outside}" if outside else ""))
     for f in ev.flags:
         console.print(f"[yellow]drift:[/yellow] {f.message}")
     console.print(f"report: {ev.page}" + (f"  (MLflow run {ev.run_id})" if ev.run_id else ""))

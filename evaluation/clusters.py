@@ -70,6 +70,34 @@ def reference_clusters(rows: pd.DataFrame, column: str) -> pd.Series:
     return out
 
 
+OUTSIDE_COLUMNS = ["product", "rows", "buyers", "model", "oracle"]
+
+
+def ranking_outside_top(rows: pd.DataFrame, top: str = CLUSTERS[0]) -> pd.DataFrame:
+    """AUC of the model and of the oracle among the customers the model left outside ``top``.
+
+    Evaluate, Nurture and Educate are cut from this part of the ranking, so this is the
+    figure behind their order: a model AUC near 0.5 here means the win rates of those three
+    clusters are close to one another whatever their sizes, while the oracle's AUC says how
+    far the market's true probability could separate them. Pooled over the months of
+    ``rows`` (``replay`` rows: product, cluster, label, model, oracle); NaN where a column
+    is missing or the rows hold one class only.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    out = []
+    for product, d in rows[rows["cluster"].isin([c for c in CLUSTERS if c != top])].groupby(
+            "product", sort=True):
+        y = d["label"].astype(bool).to_numpy()
+        rec = {"product": product, "rows": len(d), "buyers": int(y.sum())}
+        for col in ("model", "oracle"):
+            s = pd.to_numeric(d[col], errors="coerce") if col in d.columns else None
+            ok = s is not None and s.notna().all() and 0 < y.sum() < len(y)
+            rec[col] = float(roc_auc_score(y, s.to_numpy(float))) if ok else float("nan")
+        out.append(rec)
+    return pd.DataFrame(out, columns=OUTSIDE_COLUMNS)
+
+
 @dataclass
 class OrderCheck:
     """The verdict on one product's cluster order."""

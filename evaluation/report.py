@@ -104,14 +104,22 @@ def render(ev: Evaluation) -> str:
         o = ev.oracle_check(c.product)
         ref = (f" <span class='note'>(oracle in the same cluster sizes: "
                f"{html.escape(o.verdict)})</span>" if o else "")
+        outside = ev.outside_note(c.product) if c.status == "fails" else ""
+        outside = f" <span class='note'>({html.escape(outside)})</span>" if outside else ""
         parts.append(f"<li><span class='{cls}'>{html.escape(c.status)}</span> "
-                     f"{html.escape(c.message)}{ref}</li>")
+                     f"{html.escape(c.message)}{ref}{outside}</li>")
     parts.append("</ul>")
     if ev.oracle_order_checks:
         parts.append("<p class='note'>The oracle line deals the market's true 3-month "
                      "probability into the clusters in the numbers the model put there. Where "
                      "the oracle breaks the order too, the volume cannot tell the clusters "
                      "apart; where only the model breaks it, the model is the cause.</p>")
+    if ev.outside_act_now is not None and len(ev.outside_act_now):
+        parts.append("<h3>Ranking outside Act now</h3><p class='note'>Evaluate, Nurture and "
+                     "Educate are cut from the customers below Act now. The AUC among them "
+                     "says how well each ranks buyers there: near 0.5, those three clusters "
+                     "win at about the same rate.</p>"
+                     + table(ev.outside_act_now, {"model": num, "oracle": num}))
     parts.append(_img(ev.charts.get("win_rate"), "win rate by cluster"))
     parts.append(_cluster_table(ev.cluster_rates))
     if ev.oracle_cluster_rates is not None and len(ev.oracle_cluster_rates):
@@ -210,6 +218,8 @@ def write(ev: Evaluation, out: Path) -> Path:
     ev.cell_rates.to_csv(out / "win_rate_by_cell.csv", index=False)
     if ev.oracle_cluster_rates is not None:
         ev.oracle_cluster_rates.to_csv(out / "oracle_win_rate_by_cluster.csv", index=False)
+    if ev.outside_act_now is not None:
+        ev.outside_act_now.to_csv(out / "auc_outside_act_now.csv", index=False)
     ev.score_drift.to_csv(out / "score_psi.csv", index=False)
     ev.feature_drift.to_csv(out / "feature_psi.csv", index=False)
     ev.coverage.to_csv(out / "crawler_coverage.csv", index=False)

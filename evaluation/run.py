@@ -19,7 +19,13 @@ import pandas as pd
 from evaluation import charts
 from evaluation import drift as DR
 from evaluation.backtest import PROBABILISTIC, SCORERS, Replay, replay
-from evaluation.clusters import OrderCheck, reference_clusters, verify_order, win_rates
+from evaluation.clusters import (
+    OrderCheck,
+    ranking_outside_top,
+    reference_clusters,
+    verify_order,
+    win_rates,
+)
 from evaluation.metrics import backtest_metrics, monthly_metrics
 from propensity.lake import Lake
 from propensity.months import parse_month
@@ -58,10 +64,23 @@ class Evaluation:
     #: the oracle's ranking dealt into the model's cluster sizes (sandbox lakes only)
     oracle_cluster_rates: pd.DataFrame | None = None
     oracle_order_checks: list[OrderCheck] = field(default_factory=list)
+    #: model and oracle AUC outside Act now, where Evaluate, Nurture and Educate are cut
+    outside_act_now: pd.DataFrame | None = None
 
     def oracle_check(self, product: str) -> OrderCheck | None:
         """The oracle's verdict for ``product`` (None off the sandbox)."""
         return next((c for c in self.oracle_order_checks if c.product == product), None)
+
+    def outside_note(self, product: str) -> str:
+        """'outside Act now: model AUC x (oracle y)' for ``product``, or '' without figures."""
+        t = self.outside_act_now
+        if t is None or product not in set(t["product"]):
+            return ""
+        r = t[t["product"] == product].iloc[0]
+        if r["model"] != r["model"]:
+            return ""
+        oracle = f" (oracle {r['oracle']:.2f})" if r["oracle"] == r["oracle"] else ""
+        return f"outside Act now the model ranks buyers at AUC {r['model']:.2f}{oracle}"
 
     @property
     def page(self) -> Path | None:
@@ -138,6 +157,7 @@ def evaluate(lake: Lake, settings: Settings, start: str, end: str,
         ref = rows.assign(cluster=reference_clusters(rows, "oracle"))
         oracle_rates = win_rates(ref[ref["cluster"].notna()], "cluster", es.confidence)
         oracle_checks = verify_order(oracle_rates, es)
+    outside = ranking_outside_top(rows) if len(rows) else None
 
     months = rep.months
     drift_scores, drift_source = scores_for_drift(lake, rep)
@@ -154,7 +174,8 @@ def evaluate(lake: Lake, settings: Settings, start: str, end: str,
     ev = Evaluation(lake, settings, start, end, products, rep, metrics, monthly, cluster_rates,
                     cell_rates, checks, score_drift, feature_drift, coverage, delay, flags,
                     command=cmd, score_drift_source=drift_source,
-                    oracle_cluster_rates=oracle_rates, oracle_order_checks=oracle_checks)
+                    oracle_cluster_rates=oracle_rates, oracle_order_checks=oracle_checks,
+                    outside_act_now=outside)
     ev.out = report_dir(lake, start, end)
     ev.out.mkdir(parents=True, exist_ok=True)
     ev.charts = _charts(ev, ev.out)
@@ -246,6 +267,11 @@ def _log(ev: Evaluation) -> str:
             if c.status != "not enough volume":
                 metrics[_metric_key(c.product, "oracle_cluster_order_holds")] = float(
                     c.status == "holds")
+        if ev.outside_act_now is not None:
+            for r in ev.outside_act_now.itertuples():
+                for who, v in (("model", r.model), ("oracle", r.oracle)):
+                    if v == v:
+                        metrics[_metric_key(r.product, who, "auc_outside_act_now")] = float(v)
         for r in ev.score_drift.itertuples():
             if r.psi == r.psi:
                 metrics[_metric_key(r.product, "psi", r.column, r.month.replace("-", ""))] = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evaluation.clusters import reference_clusters, verify_order, win_rates
+from evaluation.clusters import ranking_outside_top, reference_clusters, verify_order, win_rates
 from propensity.contracts import CLUSTERS
 from propensity.settings import EvaluationSettings
 
@@ -101,3 +101,20 @@ def test_a_perfect_reference_holds_the_order_whatever_the_models_clusters() -> N
     assert oracle.status == "holds" and oracle.separated
     rates = win_rates(ref).set_index("group")["win_rate"]
     assert rates["Act now"] > 2 * rates["Educate"]
+
+
+def test_ranking_outside_act_now_leaves_act_now_out() -> None:
+    rng = np.random.default_rng(1)
+    n = 8000
+    p = rng.beta(1, 12, n)
+    label = rng.random(n) < p
+    cluster = np.where(np.arange(n) < n // 4, "Act now", "Evaluate")
+    # the model ranks perfectly inside Act now and knows nothing below it
+    model = np.where(cluster == "Act now", p, rng.random(n))
+    rows = pd.DataFrame({"month": "2026-05", "product": "azure", "cluster": cluster,
+                         "label": label, "model": model, "oracle": p})
+    [r] = ranking_outside_top(rows).to_dict("records")
+    assert r["rows"] == n - n // 4 and r["buyers"] == int(label[n // 4:].sum())
+    assert abs(r["model"] - 0.5) < 0.05 and r["oracle"] > 0.7
+    no_oracle = ranking_outside_top(rows.assign(oracle=np.nan))
+    assert np.isnan(no_oracle.loc[0, "oracle"]) and no_oracle.loc[0, "model"] == r["model"]

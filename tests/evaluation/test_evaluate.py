@@ -72,6 +72,11 @@ def test_metrics_put_model_oracle_and_baselines_side_by_side(evaluated: Evaluati
     assert (o.set_index(["product", "group"])["rows"]
             == rates.set_index(["product", "group"])["rows"]).all()
     assert {c.product for c in evaluated.oracle_order_checks} == set(PRODUCTS)
+    # the AUC outside Act now counts exactly the rows of the other three clusters
+    out = evaluated.outside_act_now.set_index("product")
+    for product, d in rates.groupby("product"):
+        assert out.loc[product, "rows"] == d.loc[d["group"] != "Act now", "rows"].sum()
+        assert 0 <= out.loc[product, "model"] <= 1 and 0 <= out.loc[product, "oracle"] <= 1
 
 
 def test_drift_covers_consecutive_replayed_months(evaluated: Evaluation) -> None:
@@ -97,6 +102,8 @@ def test_report_links_every_chart(evaluated: Evaluation) -> None:
     assert (page.parent / "metrics.csv").exists()
     assert "oracle in the same cluster sizes" in html
     assert (page.parent / "oracle_win_rate_by_cluster.csv").exists()
+    assert "Ranking outside Act now" in html
+    assert (page.parent / "auc_outside_act_now.csv").exists()
 
 
 def test_logged_to_its_own_experiment_without_touching_the_registry(
