@@ -71,11 +71,18 @@ def test_time_calibration_is_calibrated_and_out_of_time():
         TimeCalibratedClassifier().fit(X, y, sample_time=np.zeros(len(y)))
 
 
-def test_negative_subsampling_keeps_probabilities_calibrated():
+@pytest.fixture(scope="module")
+def timed():
+    """24,000 rows over 12 times, a test set, and the uncapped, unsampled model on them."""
     X, y, t = _data(24000)
     Xt, yt, _ = _data(24000, seed=7)
     base = dict(estimator=default_lgbm(n_estimators=100), calibration_share=0.25)
     full = TimeCalibratedClassifier(**base).fit(X, y, sample_time=t)
+    return X, y, t, Xt, yt, base, full
+
+
+def test_negative_subsampling_keeps_probabilities_calibrated(timed):
+    X, y, t, Xt, yt, base, full = timed
     sub = TimeCalibratedClassifier(**base, negative_rate=0.1).fit(X, y, sample_time=t)
     p_full, p_sub = full.predict_proba(Xt)[:, 1], sub.predict_proba(Xt)[:, 1]
     # a tenth of the negatives, weighted by 10: the full model's scale (both are calibrated
@@ -97,11 +104,8 @@ def test_negative_subsampling_keeps_probabilities_calibrated():
         TimeCalibratedClassifier(negative_rate=0).fit(X, y, sample_time=t)
 
 
-def test_capped_prefit_keeps_the_final_model_and_its_calibration():
-    X, y, t = _data(24000)
-    Xt, yt, _ = _data(24000, seed=7)
-    base = dict(estimator=default_lgbm(n_estimators=100), calibration_share=0.25)
-    full = TimeCalibratedClassifier(**base).fit(X, y, sample_time=t)
+def test_capped_prefit_keeps_the_final_model_and_its_calibration(timed):
+    X, y, t, Xt, yt, base, full = timed
     capped = TimeCalibratedClassifier(**base, prefit_max_rows=8000).fit(X, y, sample_time=t)
     # the pre-fit saw about 8,000 of the 18,000 rows before the calibration slice (as at 1M
     # companies: 200,000 of about 490,000), every buyer among them; the final model is the
