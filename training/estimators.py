@@ -85,7 +85,7 @@ def _check_fit_input(est: BaseEstimator, X: Any, y: Any) -> tuple[Any, np.ndarra
 
 
 def sample_negatives(yb: np.ndarray, rate: float, weight: Any, seed: int
-                      ) -> tuple[np.ndarray, np.ndarray]:
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """Rows kept (every positive, a ``rate`` share of negatives) and their weights.
 
     A kept negative weighs ``1 / rate`` times its given weight (Horvitz-Thompson), so the
@@ -273,7 +273,7 @@ class TimeCalibratedClassifier(ClassifierMixin, BaseEstimator):
             return idx, w[idx]
         y = yb[idx]
         sub, w_sub = sample_negatives(y, negative_rate_for(y, cap), w[idx],
-                                       self.random_state + 1)
+                                      self.random_state + 1)
         return idx[sub], w_sub
 
     def predict_raw(self, X: Any) -> np.ndarray:

@@ -82,6 +82,10 @@ def test_intent_rows_read_once_give_each_product_its_own_frame(featured_lake):
             rows.frame(product), D.intent_frame(featured_lake, months, product, 0.5, seed=1))
     m365, azure = rows.frame("m365"), rows.frame("azure")
     assert "wl_azure_wins" not in m365.columns and "wl_azure_wins" in azure.columns
+    # the feature table's column order (the model's feature order), then label and weight
+    names = pd.DataFrame(columns=D.feature_names(featured_lake, months[-1]))
+    assert list(m365.columns) == [*D.KEY, *D.feature_columns(names, "m365", "intent"),
+                                  "label_m365", D.WEIGHT]
     # one sample of non-buyers for every product: a customer-month sampled as an m365
     # non-buyer is in azure's sample too wherever it is an eligible azure non-buyer
     key = ["customer_id", "as_of"]
