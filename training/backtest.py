@@ -34,6 +34,7 @@ from training.train import (
     _oracle,
     _recent_signal_rule,
     fit_intent,
+    intent_rows,
     oracle_table,
     shared_frame,
     training_frames,
@@ -56,8 +57,10 @@ def backtest_scores(lake: Lake, settings: Settings, months: list[str],
         shared = shared_frame(lake, settings, plan)
         test = D.read_month(lake, b)
         truth = oracle_table(lake, b)
+        sampled = intent_rows(lake, settings, plan, tuple(products))
         for product in products:
-            frame = training_frames(lake, settings, plan, product, shared, ("intent",))["intent"]
+            frame = training_frames(lake, settings, plan, product, shared, ("intent",),
+                                    sampled)["intent"]
             X, y, t = D.intent_set(frame, product)
             Xb, yb, _ = D.intent_set(test, product)
             if y.sum() < MIN_POSITIVES or yb.sum() == 0:

@@ -150,9 +150,9 @@ class IntentRows:
         self.columns = {p: feature_columns(names, p, "intent") for p in products}
         union = sorted({c for cols in self.columns.values() for c in cols})
         labels = [f"label_{p}" for p in products]
-        # per month: (rows some product keeps, as Parquet bytes; each product's mask on them;
-        # the labels of those rows)
-        self.parts: list[tuple[pa.Buffer, dict[str, np.ndarray], pd.DataFrame]] = []
+        # per month: (rows some product keeps, as Parquet bytes; each product's mask and
+        # labels on those rows)
+        self.parts: list[tuple[pa.Buffer, dict[str, np.ndarray], dict[str, np.ndarray]]] = []
         for m in months:
             path, lpath = lake.path(FEATURES, m), lake.path(LABELS, m)
             if not path.exists():
@@ -167,19 +167,15 @@ class IntentRows:
             key = key.merge(lab, on="customer_id", how="left", validate="one_to_one")
             sampled = (_uniform(key["customer_id"], f"{m}|{seed}") < negative_rate
                        if negative_rate < 1 else np.ones(len(key), bool))
-            keeps = {}
-            for p in products:
-                y = key[f"label_{p}"].fillna(False).astype(bool).to_numpy()
-                keeps[p] = (eligible_mask(key, p) & key[f"label_{p}"].notna().to_numpy()
-                            & (y | sampled))
+            ys = {p: key[f"label_{p}"].fillna(False).astype(bool).to_numpy() for p in products}
+            keeps = {p: eligible_mask(key, p) & key[f"label_{p}"].notna().to_numpy()
+                     & (ys[p] | sampled) for p in products}
             any_keep = np.logical_or.reduce(list(keeps.values()))
-            y_all = pd.DataFrame({f"label_{p}": key[f"label_{p}"].fillna(False).astype(bool)
-                                  .to_numpy()[any_keep] for p in products})
             sink = pa.BufferOutputStream()
             pq.write_table(tbl.filter(pa.array(any_keep)), sink, compression="lz4")
             del tbl
             self.parts.append((sink.getvalue(), {p: k[any_keep] for p, k in keeps.items()},
-                               y_all))
+                               {p: y[any_keep] for p, y in ys.items()}))
 
     def frame(self, product: str) -> pd.DataFrame:
         """Key, intent columns, label and :data:`WEIGHT` (1 / inclusion probability: 1 for
@@ -188,12 +184,12 @@ class IntentRows:
             raise KeyError(f"{product!r} was not read (read: {sorted(self.columns)})")
         label = f"label_{product}"
         out = []
-        for buf, keeps, y_all in self.parts:
+        for buf, keeps, ys in self.parts:
             keep = keeps[product]
             tbl = pq.read_table(pa.BufferReader(buf), columns=[*KEY, *self.columns[product]])
             df = tbl.filter(pa.array(keep)).to_pandas()
             df["as_of"] = pd.to_datetime(df["as_of"])
-            y = y_all[label].to_numpy()[keep]
+            y = ys[product][keep]
             df[label] = y
             df[WEIGHT] = np.where(y, 1.0, 1.0 / self.negative_rate)
             out.append(df)
