@@ -52,6 +52,12 @@ WINDOWS: tuple[int, ...] = (30, 90, 180)
 TREND_RECENT, TREND_PREVIOUS = 30, 90
 #: Days ahead for "expiring soon" / "auto-renewing soon" / "agreement ending soon".
 HORIZON_DAYS = 90
+#: Days back for the recent win/loss counts. Counts "before the cut-off" grow with the
+#: length of the lake's history, so their meaning changes from one cut-off to the next
+#: (one renewal won meant "just renewed" in a young lake and "renewed last year" in an old
+#: one); a window every cut-off sees in full keeps it the same. The opportunity history
+#: starts at least this long before the first feature month (sandbox: three months).
+WIN_LOSS_RECENT_DAYS = 90
 #: A deployment below this share of the segment's mean is "low assignment".
 LOW_ASSIGNMENT_RATIO = 0.8
 #: Months after the cut-off that labels look at (M, M+1, M+2).
@@ -414,6 +420,7 @@ def win_loss(pop: ir.Table, opportunities: ir.Table, asof: AsOf) -> Defined:
     """Grain: one row per customer. Opportunities per product as known at the cut-off."""
     o = opportunities.filter(opportunities.created_at < asof.date)
     closed = o.closed_at.notnull() & (o.closed_at < asof.date)
+    opened_ago, closed_ago = asof.days_since(o.created_at), asof.days_since(o.closed_at)
     cols = _Columns("wl")
     for p in C.PRODUCTS:
         is_p = o.product == p
@@ -426,6 +433,15 @@ def win_loss(pop: ir.Table, opportunities: ir.Table, asof: AsOf) -> Defined:
                  f"{p} opportunities lost before the cut-off", fill=0)
         cols.add(f"wl_{p}_open", _count(is_p & ~closed),
                  f"{p} opportunities open at the cut-off", fill=0)
+        w = WIN_LOSS_RECENT_DAYS
+        cols.add(f"wl_{p}_opps_{w}d", _count(is_p & (opened_ago <= w)),
+                 f"{p} opportunities opened in the {w} days before the cut-off", fill=0)
+        cols.add(f"wl_{p}_wins_{w}d",
+                 _count(is_p & closed & (o.outcome == "won") & (closed_ago <= w)),
+                 f"{p} opportunities won in the {w} days before the cut-off", fill=0)
+        cols.add(f"wl_{p}_losses_{w}d",
+                 _count(is_p & closed & (o.outcome == "lost") & (closed_ago <= w)),
+                 f"{p} opportunities lost in the {w} days before the cut-off", fill=0)
         cols.add(f"wl_{p}_days_since_last", asof.days_since(_only(is_p, o.created_at).max()),
                  f"days since the last {p} opportunity was opened; null when none")
     rates = [Spec(f"wl_{p}_win_rate", "wl",

@@ -38,6 +38,7 @@ _NAME.update({"azure": "Azure", "m365": "Microsoft 365", "copilot": "Copilot",
 _PRODUCT_RE = "|".join(sorted((p for p in C.PRODUCTS), key=len, reverse=True))
 _FAMILY_RE = re.compile(rf"^(ib|adopt|wl|sigarea)_({_PRODUCT_RE})_(.+)$")
 _TOPIC_RE = re.compile(rf"^sig_({'|'.join(sorted(C.TOPIC_IDS, key=len, reverse=True))})_(.+)$")
+_RECENT_WL_RE = re.compile(r"^(opps|wins|losses)_(\d+)d$")
 
 
 def not_eligible_reason(product: str) -> str:
@@ -222,6 +223,13 @@ def _family_words(fam: str, name: str, metric: str, v: Any, f: float | None) -> 
             return f"lost {int(f or 0)} {name} deal(s) before"
         if metric == "opps":
             return f"{int(f or 0)} {name} opportunity(ies) on record"
+        m = _RECENT_WL_RE.match(metric)
+        if m:
+            what, days = m.groups()
+            n = int(f or 0)
+            if what == "opps":
+                return f"{n} {name} opportunity(ies) opened in the last {days} days"
+            return f"{'won' if what == 'wins' else 'lost'} {n} {name} deal(s) in the last {days} days"
         if metric == "open":
             return f"an open {name} opportunity" if f else f"no open {name} opportunity"
         if metric == "days_since_last":

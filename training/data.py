@@ -238,13 +238,19 @@ def fit_read_columns(names: list[str]) -> list[str]:
 
 
 SIGNAL_SUMMARY = ("sig_any_seen", "sig_count_90d", "sig_topics_90d")
+#: Win/loss columns counted over the whole history before the cut-off. Their values grow
+#: with the lake's age, so a model trained on young cut-offs misreads old ones (renewal's
+#: probabilities fell to a quarter of its win rate when last year's renewals came into
+#: view); intent reads the windowed counts (``wl_<p>_wins_90d``, ...) instead.
+LIFETIME_WIN_LOSS: tuple[str, ...] = ("opps", "wins", "losses", "win_rate")
 
 
 def _intent_relevant(col: str, product: str) -> bool:
     """Intent reads the whole book, but only its own product's signals and win/loss.
 
     Signals about topics that point elsewhere are noise for this product; dropping them
-    (and other products' win/loss) improved every backtest we ran.
+    (and other products' win/loss) improved every backtest we ran. Of the product's
+    win/loss, the whole-history counts (:data:`LIFETIME_WIN_LOSS`) are left out.
     """
     from propensity.contracts import TOPICS
 
@@ -252,7 +258,8 @@ def _intent_relevant(col: str, product: str) -> bool:
     if family in ("firm", "ib", "adopt", "agr"):
         return True
     if family == "wl":
-        return col.startswith(f"wl_{product}_")
+        return col.startswith(f"wl_{product}_") and col not in {
+            f"wl_{product}_{k}" for k in LIFETIME_WIN_LOSS}
     if family == "sigarea":
         return col.startswith(f"sigarea_{product}_")
     if family == "sig":

@@ -120,6 +120,31 @@ def test_win_loss_uses_only_what_was_known_at_the_cutoff(feats, built):
     assert feats["wl_m365_wins"].sum() > 20 and feats["wl_m365_losses"].sum() > 5
 
 
+def test_recent_win_loss_counts_only_the_window_before_the_cutoff(feats, built):
+    """``wl_<p>_{opps,wins,losses}_90d``: the last 90 days only, the cut-off day excluded."""
+    lake, _ = built
+    w = D.WIN_LOSS_RECENT_DAYS
+    o = lake.read(C.OPPORTUNITIES).to_pandas()
+    created = pd.to_datetime(o["created_at"])
+    closed = pd.to_datetime(o["closed_at"])
+    lo = CUT - pd.Timedelta(days=w)
+    opened_in = (created >= lo) & (created < CUT)
+    closed_in = (created < CUT) & closed.notna() & (closed >= lo) & (closed < CUT)
+    seen = 0
+    for p in ("m365", "azure", "renewal"):
+        mine = o["product"] == p
+        opps = o[mine & opened_in].groupby("customer_id").size()
+        wins = o[mine & closed_in & (o["outcome"] == "won")].groupby("customer_id").size()
+        losses = o[mine & closed_in & (o["outcome"] == "lost")].groupby("customer_id").size()
+        assert (feats[f"wl_{p}_opps_{w}d"] == _per_customer(opps, feats.index, 0)).all(), p
+        assert (feats[f"wl_{p}_wins_{w}d"] == _per_customer(wins, feats.index, 0)).all(), p
+        assert (feats[f"wl_{p}_losses_{w}d"] == _per_customer(losses, feats.index, 0)).all(), p
+        assert (feats[f"wl_{p}_wins_{w}d"] <= feats[f"wl_{p}_wins"]).all(), p
+        seen += int(feats[f"wl_{p}_wins_{w}d"].sum())
+    # the window is narrower than the history: some wins fall outside it
+    assert 0 < seen < sum(int(feats[f"wl_{p}_wins"].sum()) for p in ("m365", "azure", "renewal"))
+
+
 def test_agreements_in_force(feats, built):
     lake, _ = built
     a = lake.read(C.AGREEMENTS).to_pandas()

@@ -69,7 +69,8 @@ def test_sampled_training_frame_is_weighted_and_deterministic(featured_lake):
     # weighted, the sample has about as many non-buyers as the full frame
     assert half.loc[~y_half, D.WEIGHT].sum() == pytest.approx((~y_full).sum(), rel=0.08)
     # only the product's intent columns (plus key, label and weight) are read
-    assert "wl_azure_wins" not in half.columns and "wl_m365_wins" in half.columns
+    assert "wl_azure_wins_90d" not in half.columns and "wl_m365_wins_90d" in half.columns
+    assert "wl_m365_wins" not in half.columns  # whole-history counts are not read
     assert D.WEIGHT not in D.feature_columns(half, "m365", "intent")
     assert np.isclose(full[D.WEIGHT], 1).all()
 
@@ -81,7 +82,7 @@ def test_intent_rows_read_once_give_each_product_its_own_frame(featured_lake):
         pd.testing.assert_frame_equal(
             rows.frame(product), D.intent_frame(featured_lake, months, product, 0.5, seed=1))
     m365, azure = rows.frame("m365"), rows.frame("azure")
-    assert "wl_azure_wins" not in m365.columns and "wl_azure_wins" in azure.columns
+    assert "wl_azure_wins_90d" not in m365.columns and "wl_azure_wins_90d" in azure.columns
     # the feature table's column order (the model's feature order), then label and weight
     names = pd.DataFrame(columns=D.feature_names(featured_lake, months[-1]))
     assert list(m365.columns) == [*D.KEY, *D.feature_columns(names, "m365", "intent"),

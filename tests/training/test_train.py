@@ -107,6 +107,17 @@ def test_fit_positives_are_best_customers(featured_lake):
     assert pd.Series(eligible_mask(df, "copilot")).sum() <= owned.sum()
 
 
+def test_intent_reads_recent_win_loss_not_whole_history_counts(featured_lake):
+    """Whole-history counts grow with the lake's age; intent reads the 90-day ones."""
+    df = D.read_month(featured_lake, "2026-05")
+    for product in ("renewal", "m365"):
+        wl = [c for c in D.feature_columns(df, product, "intent") if c.startswith("wl_")]
+        assert {f"wl_{product}_wins_90d", f"wl_{product}_losses_90d", f"wl_{product}_opps_90d",
+                f"wl_{product}_open", f"wl_{product}_days_since_last"} <= set(wl), product
+        assert not {f"wl_{product}_{k}" for k in D.LIFETIME_WIN_LOSS} & set(wl), product
+        assert all(c.startswith(f"wl_{product}_") for c in wl), product
+
+
 def test_train_with_sampled_negatives(featured_lake, tmp_path):
     """Large-book mode: intent rows sampled at read time with weights, fit samples unlabeled."""
     settings = load_settings(lake=featured_lake.root, training={
