@@ -64,7 +64,7 @@ def read_month(lake: Lake, month: str, labels: bool = True,
         raise TrainingDataError(f"no features for {month} at {path}: run "
                                 f"`propensity features --month {month}`")
     cols = None if columns is None else [*KEY, *(c for c in columns if c not in KEY)]
-    f = pq.read_table(path, columns=cols).to_pandas()
+    f = _read_features(path, month, cols).to_pandas()
     if labels:
         lp = lake.path(LABELS, month)
         if not lp.exists():
@@ -110,18 +110,40 @@ def plan(lake: Lake, month: str, train_months: int) -> Plan:
     return Plan(month, backtest, train)
 
 
+def _schema_names(path: Path) -> list[str]:
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    return list(pq.read_schema(files[0]).names) if files else []
+
+
+def _read_features(path: Path, month: str, columns: list[str] | None) -> pa.Table:
+    """``columns`` of a feature table, or a clear error when it was built without some of
+    them (features built by an older version of the definitions)."""
+    if columns is not None:
+        have = set(_schema_names(Path(path)))
+        missing = [c for c in columns if c not in have]
+        if missing:
+            raise TrainingDataError(
+                f"features for {month} at {path} lack {len(missing)} column(s) the run reads "
+                f"({', '.join(missing[:4])}{', ...' if len(missing) > 4 else ''}): they were "
+                f"built by an older version; rebuild them with "
+                f"`propensity features --month {month}`")
+    return pq.read_table(path, columns=columns)
+
+
 def frame(lake: Lake, months: list[str]) -> pd.DataFrame:
-    """Features and labels of several cut-offs stacked."""
-    return pd.concat([read_month(lake, m) for m in months], ignore_index=True)
+    """Features and labels of several cut-offs stacked (every month read with the columns
+    of the latest, so a month built by an older version fails with the fix named)."""
+    names = feature_names(lake, months[-1])
+    return pd.concat([read_month(lake, m, columns=names) for m in months], ignore_index=True)
 
 
 def feature_names(lake: Lake, month: str) -> list[str]:
     """Column names of the feature table of ``month`` (read from its schema only)."""
     path = Path(lake.path(FEATURES, month))
-    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-    if not files:
+    names = _schema_names(path)
+    if not names:
         raise TrainingDataError(f"no features for {month} at {path}")
-    return list(pq.read_schema(files[0]).names)
+    return names
 
 
 class IntentRows:
@@ -159,7 +181,7 @@ class IntentRows:
                 raise TrainingDataError(f"no features for {m} at {path}")
             if not lpath.exists():
                 raise TrainingDataError(f"no labels for {m} at {lpath}")
-            tbl = pq.read_table(path, columns=[*KEY, *union])
+            tbl = _read_features(path, m, [*KEY, *union])
             # decide on the few columns eligibility needs, then keep only the rows in use
             key = tbl.select([c for c in tbl.column_names
                               if c == "customer_id" or c in ELIGIBILITY]).to_pandas()

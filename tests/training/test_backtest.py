@@ -57,6 +57,32 @@ def test_backtest_month_must_have_labels(featured_lake):
         backtest_scores(featured_lake, settings, ["2026-09"], ("azure",))
 
 
+def test_a_month_built_by_an_older_version_names_the_fix(featured_lake, tmp_path):
+    """Features of an older build lack new columns: stacking months must not fill them with
+    NaN silently, and the error names the month and the command that rebuilds it."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from propensity.lake import Lake
+
+    old, new = "2026-03", "2026-04"
+    lake = Lake(tmp_path / "lake")
+    for table in ("features", "labels"):
+        for m in (old, new):
+            shutil.copytree(featured_lake.path(table, m), lake.path(table, m))
+    for f in lake.path("features", old).glob("*.parquet"):
+        t = pq.read_table(f)
+        pq.write_table(t.drop_columns([c for c in t.column_names if c.endswith("_90d")
+                                       and c.startswith("wl_")]), f)
+    for read in (lambda: D.frame(lake, [old, new]),
+                 lambda: D.IntentRows(lake, [old, new], ("m365",))):
+        with pytest.raises(D.TrainingDataError, match=rf"features for {old} .* lack .*"
+                           rf"wl_.*_90d.*propensity features --month {old}"):
+            read()
+    assert len(D.frame(lake, [new])) > 0  # the current month alone reads fine
+
+
 def test_sampled_training_frame_is_weighted_and_deterministic(featured_lake):
     months = ["2026-05", "2026-06"]
     full = D.intent_frame(featured_lake, months, "m365")
