@@ -421,6 +421,7 @@ def win_loss(pop: ir.Table, opportunities: ir.Table, asof: AsOf) -> Defined:
     o = opportunities.filter(opportunities.created_at < asof.date)
     closed = o.closed_at.notnull() & (o.closed_at < asof.date)
     opened_ago, closed_ago = asof.days_since(o.created_at), asof.days_since(o.closed_at)
+    w = WIN_LOSS_RECENT_DAYS
     cols = _Columns("wl")
     for p in C.PRODUCTS:
         is_p = o.product == p
@@ -433,7 +434,6 @@ def win_loss(pop: ir.Table, opportunities: ir.Table, asof: AsOf) -> Defined:
                  f"{p} opportunities lost before the cut-off", fill=0)
         cols.add(f"wl_{p}_open", _count(is_p & ~closed),
                  f"{p} opportunities open at the cut-off", fill=0)
-        w = WIN_LOSS_RECENT_DAYS
         cols.add(f"wl_{p}_opps_{w}d", _count(is_p & (opened_ago <= w)),
                  f"{p} opportunities opened in the {w} days before the cut-off", fill=0)
         cols.add(f"wl_{p}_wins_{w}d",

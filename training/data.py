@@ -280,8 +280,8 @@ def _intent_relevant(col: str, product: str) -> bool:
     if family in ("firm", "ib", "adopt", "agr"):
         return True
     if family == "wl":
-        return col.startswith(f"wl_{product}_") and col not in {
-            f"wl_{product}_{k}" for k in LIFETIME_WIN_LOSS}
+        prefix = f"wl_{product}_"
+        return col.startswith(prefix) and col.removeprefix(prefix) not in LIFETIME_WIN_LOSS
     if family == "sigarea":
         return col.startswith(f"sigarea_{product}_")
     if family == "sig":
