@@ -120,6 +120,8 @@ PAGE_KINDS = ("home", "blog", "news", "job", "press", "forum", "social")
 PKI = {k: i for i, k in enumerate(PAGE_KINDS)}
 
 INTENT_DECAY = 0.85
+#: An agreement is due for renewal (the customer can renew) in the days before it ends.
+RENEWAL_WINDOW_DAYS = 92
 INTENT_PRIMARY = 4.0
 INTENT_SECONDARY = 3.0
 NOISE_RATE = 0.03  # noise mentions per company and month
@@ -519,7 +521,7 @@ class MarketGenerator:
         e[:, PI["surface"]] = ~self.surface_recent
         e[:, PI["renewal"]] = False
         a = self.agr
-        due = (~a["renewed"]) & (a["end"] >= day0) & (a["end"] < day0 + 92)
+        due = (~a["renewed"]) & (a["end"] >= day0) & (a["end"] < day0 + RENEWAL_WINDOW_DAYS)
         e[a["cust"][due], PI["renewal"]] = True
         return e
 

@@ -11,6 +11,13 @@ ignoring eligibility): a customer that buys in M is ineligible afterwards, and z
 would rank actual buyers below non-buyers. (Ranking by ``p_M`` alone is *not* a ceiling for a
 3-month window: fit persists while intent decays, and a model trained on 3-month labels
 learns that.)
+
+A later month counts only where the customer could buy in it had it not bought earlier in
+the window: it is eligible that month, or it was eligible at the cut-off and (renewal only)
+the agreement then due still runs at that month's start. Without that gate the oracle gives a
+customer who cannot buy at all (a Surface owner inside its refresh cycle, an agreement already
+renewed or ending this month) up to two months of its latent propensity, and ranks it among
+the buyers on the populations the models score.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import pandas as pd
 from propensity import contracts as C
 from propensity.lake import Lake
 from propensity.months import add_months, cutoff
+from sandbox.market import RENEWAL_WINDOW_DAYS
 
 HORIZON = 3
 
@@ -35,23 +43,38 @@ def oracle_scores(lake: Lake, month: str, horizon: int = HORIZON) -> pd.DataFram
     """
     base = lake.read(C.PURCHASE_PROBABILITY, month=month).to_pandas()
     base = base.astype({"customer_id": str, "product": str})
-    keep = np.ones(len(base))
+    keys = pd.MultiIndex.from_frame(base[["customer_id", "product"]])
+    eligible0 = base["eligible"].astype(bool).to_numpy()
+    renewal = (base["product"] == "renewal").to_numpy()
+    due_end = _due_agreement_end(lake, month).reindex(base["customer_id"]).to_numpy()
+    keep = 1.0 - base["probability"].astype(float).to_numpy()
     have = set(lake.months(C.PURCHASE_PROBABILITY))
-    for i in range(horizon):
+    for i in range(1, horizon):
         m = add_months(month, i)
         if m not in have:
             continue
-        t = base if i == 0 else lake.read(C.PURCHASE_PROBABILITY, month=m).to_pandas().astype(
-            {"customer_id": str, "product": str})
-        # later months use the probability the customer would have had even if it already
-        # bought (a buyer is ineligible afterwards; using 0 would penalise actual buyers)
-        col = "probability" if i == 0 else "propensity"
-        p = t.set_index(["customer_id", "product"])[col].astype(float)
-        p = p.reindex(pd.MultiIndex.from_frame(base[["customer_id", "product"]])).fillna(0.0)
-        keep *= 1.0 - p.to_numpy()
+        t = lake.read(C.PURCHASE_PROBABILITY, month=m).to_pandas().astype(
+            {"customer_id": str, "product": str}).set_index(["customer_id", "product"])
+        # the probability the customer would have had even if it already bought (a buyer is
+        # ineligible afterwards; using 0 would penalise actual buyers), where it could buy
+        p = t["propensity"].astype(float).reindex(keys).fillna(0.0).to_numpy()
+        eligible = t["eligible"].astype("boolean").reindex(keys).fillna(False).to_numpy(bool)
+        still = eligible0 & (~renewal | (due_end >= np.datetime64(cutoff(m), "D")))
+        keep *= 1.0 - np.where(eligible | still, p, 0.0)
     out = base[["customer_id", "product", "eligible"]].copy()
     out["probability"] = 1.0 - keep
     return out
+
+
+def _due_agreement_end(lake: Lake, month: str) -> pd.Series:
+    """Per customer, the last end date among its agreements due for renewal at ``month``'s
+    cut-off (ending in the market's 92-day renewal window), as ``datetime64[D]``."""
+    a = lake.read(C.AGREEMENTS, columns=["customer_id", "end_date"]).to_pandas()
+    end = pd.to_datetime(a["end_date"]).to_numpy("datetime64[D]")
+    lo = np.datetime64(cutoff(month), "D")
+    due = (end >= lo) & (end < lo + np.timedelta64(RENEWAL_WINDOW_DAYS, "D"))
+    out = pd.Series(end[due], index=a["customer_id"].astype(str).to_numpy()[due])
+    return out.groupby(level=0).max()
 
 
 def purchase_labels(lake: Lake, month: str, horizon: int = HORIZON) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from propensity.months import add_months, cutoff
 from propensity.settings import SandboxSettings
 from sandbox import generate_market, geo
 from sandbox.baseline import firmographic_vs_oracle
-from sandbox.oracle import capture_at, oracle_figures, purchase_labels
+from sandbox.oracle import capture_at, oracle_figures, oracle_scores, purchase_labels
 from tests.conftest import SMALL, lake_files
 
 
@@ -223,6 +223,41 @@ def test_oracle_ranks_purchases_well(small_lake):
         assert rows[p].auc > 0.68, rows[p]
         assert rows[p].capture_top10 > 0.25, rows[p]
     assert capture_at(np.array([3.0, 2.0, 1.0, 0.0] * 5), np.array([1, 0, 0, 0] * 5)) == 0.4
+
+
+def _truth(lake: Lake, month: str) -> pd.DataFrame:
+    t = lake.read(C.PURCHASE_PROBABILITY, month=month).to_pandas()
+    return t.astype({"customer_id": str, "product": str}).set_index(["customer_id", "product"])
+
+
+def test_oracle_counts_later_months_only_where_the_customer_could_still_buy(small_lake):
+    """Customers who cannot buy in the window (a Surface owner inside its refresh cycle, an
+    agreement renewed before the cut-off or ending this month) get no later-month propensity;
+    a customer eligible at the cut-off keeps it (buying ends its eligibility, not its odds)."""
+    months = small_lake.months(C.PURCHASE_PROBABILITY)
+    m = months[-6]
+    t0, t1, t2 = (_truth(small_lake, add_months(m, i)) for i in range(3))
+    o = oracle_scores(small_lake, m).set_index(["customer_id", "product"])
+    p0 = t0["probability"].astype(float)
+    never = ~t0["eligible"] & ~t1["eligible"] & ~t2["eligible"]
+    assert never.sum() > 100 and (t1.loc[never, "propensity"] > 0).all()
+    assert (o.loc[never[never].index, "probability"] == 0).all()
+    # eligible at the cut-off, for products bought once: all three months count
+    stay = t0["eligible"] & (t0.index.get_level_values("product") != "renewal")
+    expect = 1 - (1 - p0) * (1 - t1["propensity"].astype(float)) * (1 - t2["propensity"].astype(float))
+    np.testing.assert_allclose(o.loc[stay[stay].index, "probability"], expect[stay], rtol=1e-6)
+    # renewal: the agreement due at the cut-off; months after its end do not count
+    agr = small_lake.read(C.AGREEMENTS).to_pandas()
+    end = pd.to_datetime(agr["end_date"])
+    lo = pd.Timestamp(cutoff(m))
+    due = agr[(end >= lo) & (end < lo + pd.Timedelta(days=92))]
+    last_day = pd.to_datetime(due.groupby("customer_id")["end_date"].max())
+    ends_now = last_day[last_day < pd.Timestamp(cutoff(add_months(m, 1)))].index
+    rows = [(c, "renewal") for c in ends_now
+            if t0.loc[(c, "renewal"), "eligible"] and not t1.loc[(c, "renewal"), "eligible"]
+            and not t2.loc[(c, "renewal"), "eligible"]]
+    assert len(rows) >= 5
+    np.testing.assert_allclose(o.loc[rows, "probability"], p0[rows], rtol=1e-6)
 
 
 def test_web_traces_match_the_market(small_lake):
