@@ -87,7 +87,7 @@ def labels_contract() -> C.TableContract:
     """Contract of ``labels/month=M`` (to move to propensity.contracts when it settles)."""
     return _contract("labels", "labels", _defined_labels(),
                      "Purchases in the 3 months from the cut-off of month M, per product: a won "
-                     "opportunity or a new non-trial subscription.")
+                     "opportunity or a new paid subscription (a trial is not a purchase).")
 
 
 def render_markdown() -> str:

@@ -716,10 +716,12 @@ def label_table(companies: ir.Table, opportunities: ir.Table, subscriptions: ir.
                 month: str, horizon: int = LABEL_HORIZON) -> Defined:
     """Grain: one row per (customer_id, as_of). Whether the customer bought each product.
 
-    Bought = a won opportunity closed in ``[cutoff(M), cutoff(M+horizon))`` or a non-trial
-    subscription whose ``start_date`` is in that window, found in the snapshots of months
-    ``M`` .. ``M+horizon-1`` (``subscriptions`` holds them, with a ``month`` column). This is
-    the definition of :func:`sandbox.oracle.purchase_labels`, on every engine.
+    Bought = a won opportunity closed in ``[cutoff(M), cutoff(M+horizon))`` or a paid
+    subscription (status in :data:`propensity.contracts.PAID_STATUSES`) whose ``start_date`` is
+    in that window, found in the snapshots of months ``M`` .. ``M+horizon-1``
+    (``subscriptions`` holds them, with a ``month`` column). A trial is never paid: it shows
+    ``trial``, then ``expired``. This is the definition of
+    :func:`sandbox.oracle.purchase_labels`, on every engine.
     """
     asof = AsOf(month)
     lo = asof.date
@@ -728,14 +730,14 @@ def label_table(companies: ir.Table, opportunities: ir.Table, subscriptions: ir.
     won = o.filter((o.outcome == "won") & o.closed_at.notnull() & (o.closed_at >= lo)
                    & (o.closed_at < hi)).select("customer_id", "product")
     s = subscriptions.filter(subscriptions.month.isin(label_months(month, horizon)))
-    new = s.filter((s.start_date >= lo) & (s.start_date < hi) & (s.status != "trial")
+    new = s.filter((s.start_date >= lo) & (s.start_date < hi) & s.status.isin(C.PAID_STATUSES)
                    ).select("customer_id", "product")
     bought = won.union(new, distinct=True)
     cols = _Columns("label")
     for p in C.PRODUCTS:
         cols.add(f"label_{p}", (bought.product == p).any(),
                  f"bought {p} in the {horizon} months from the cut-off (won opportunity or "
-                 "new non-trial subscription)", fill=False)
+                 "new paid subscription)", fill=False)
     pop = population(companies, asof).select("customer_id")
     defined = _pivot(pop, bought, cols)
     table = defined.table.mutate(as_of=asof.date)

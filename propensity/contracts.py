@@ -35,6 +35,10 @@ SOURCES: tuple[str, ...] = ("site", "press", "forum", "social")
 SUBSEGMENTS: tuple[str, ...] = ("Very small", "Medium", "Upper medium")
 
 SUBSCRIPTION_STATUSES: tuple[str, ...] = ("trial", "active", "grace", "suspended", "expired")
+#: States only a paid subscription passes through. A subscription seen in one of them in the
+#: label window was bought; a trial shows ``trial`` and then ``expired`` (it is never paid), so
+#: "not a trial in this snapshot" would count every trial that ended as a purchase.
+PAID_STATUSES: tuple[str, ...] = ("active", "grace", "suspended")
 
 OPPORTUNITY_OUTCOMES: tuple[str, ...] = ("won", "lost", "open")
 

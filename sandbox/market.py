@@ -760,7 +760,9 @@ class MarketGenerator:
         tr_end = alive & (s.status == ST["trial"]) & (s.end <= d0)
         s.status[tr_end] = ST["expired"]
         s.ended[tr_end] = s.end[tr_end]
-        # terms that ended: renew automatically, renew by choice, or fall into grace
+        # terms that ended: renew automatically, renew by choice, or fall into grace (a trial
+        # that just expired is not a term: it must not renew or show as a paid lapse)
+        alive = s.ended < 0
         due = alive & (s.status != ST["trial"]) & (s.status != ST["grace"]) & (s.end <= d0)
         term = np.where(s.prod == PI["surface"], 36, 12)
         cu = s.cust

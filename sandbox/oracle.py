@@ -2,8 +2,9 @@
 
 Every later model is compared with this ceiling. The label for cut-off M is whether the
 customer bought the product in M, M+1 or M+2, read from the raw tables as any model would
-see it: a won opportunity closed in the window, or a new (non-trial) subscription that
-started in it. The oracle's score is the true probability of buying within that window,
+see it: a won opportunity closed in the window, or a new paid subscription (seen active, in
+grace or suspended; a trial that expired is not a purchase) that started in it. The oracle's
+score is the true probability of buying within that window,
 ``1 - (1 - p_M)(1 - p_M+1)(1 - p_M+2)``, from ``truth/purchase_probability``: it knows the
 hidden intent of all three months, including events that happen after the cut-off, so no
 model can beat it in expectation. For M+1 and M+2 it uses ``propensity`` (the probability
@@ -101,7 +102,7 @@ def purchase_labels(lake: Lake, month: str, horizon: int = HORIZON) -> pd.DataFr
         sub = lake.read(C.SUBSCRIPTIONS, month=m,
                         columns=["customer_id", "product", "start_date", "status"]).to_pandas()
         start = pd.to_datetime(sub["start_date"])
-        new = sub[(start >= lo) & (start < hi) & (sub["status"].astype(str) != "trial")]
+        new = sub[(start >= lo) & (start < hi) & sub["status"].astype(str).isin(C.PAID_STATUSES)]
         parts.append(new[["customer_id", "product"]].astype(str))
     out = pd.concat(parts, ignore_index=True).drop_duplicates()
     out["label"] = True

@@ -218,6 +218,33 @@ def test_labels_match_the_oracle(built):
     assert mine == truth
 
 
+def test_a_trial_is_not_a_purchase(built):
+    """A trial that started in the window (and then expired) does not make a label; a paid
+    subscription that started there does. Counted here from the snapshots, not from the
+    definition under test."""
+    lake, _ = built
+    lo, hi = pd.Timestamp(_cut()), pd.Timestamp(_cut(add_months(MONTH, 3)))
+    snaps = pd.concat([lake.read(C.SUBSCRIPTIONS, month=add_months(MONTH, i)).to_pandas()
+                       for i in range(3)]).astype({"status": str, "product": str})
+    snaps = snaps[(pd.to_datetime(snaps["start_date"]) >= lo)
+                  & (pd.to_datetime(snaps["start_date"]) < hi)]
+    statuses = snaps.groupby("subscription_id")["status"].agg(set)
+    first = snaps.drop_duplicates("subscription_id").set_index("subscription_id")
+    trials = first.loc[statuses[statuses.map(lambda s: "trial" in s)].index]
+    paid = first.loc[statuses[statuses.map(lambda s: "active" in s)].index]
+    opp = lake.read(C.OPPORTUNITIES).to_pandas()
+    closed = pd.to_datetime(opp["closed_at"])
+    won = opp[(opp["outcome"] == "won") & (closed >= lo) & (closed < hi)]
+    bought = set(zip(paid["customer_id"], paid["product"], strict=True)) | set(
+        zip(won["customer_id"], won["product"], strict=True))
+    only_trial = set(zip(trials["customer_id"], trials["product"], strict=True)) - bought
+    assert len(only_trial) >= 10
+    labels = lake.read("labels", month=MONTH).to_pandas().set_index("customer_id")
+    assert not any(labels.loc[c, f"label_{p}"] for c, p in only_trial)
+    assert all(labels.loc[c, f"label_{p}"] for c, p in set(zip(
+        paid["customer_id"], paid["product"], strict=True)))
+
+
 def test_no_labels_for_months_without_a_complete_window(market, tmp_path):
     lake = market.copy(tmp_path)
     late = lake.months(C.SUBSCRIPTIONS)[-1]  # the window M..M+2 runs past the lake

@@ -225,6 +225,20 @@ def test_oracle_ranks_purchases_well(small_lake):
     assert capture_at(np.array([3.0, 2.0, 1.0, 0.0] * 5), np.array([1, 0, 0, 0] * 5)) == 0.4
 
 
+def test_a_trial_ends_expired_and_never_renews(small_lake):
+    """A trial runs for 30 days and then expires: it never renews, lapses into grace or shows
+    a paid status (which would make it look like a purchase)."""
+    months = small_lake.months(C.SUBSCRIPTIONS)
+    snaps = pd.concat([small_lake.read(C.SUBSCRIPTIONS, month=m).to_pandas().assign(month=m)
+                       for m in months]).astype({"status": str})
+    was_trial = snaps[snaps["status"] == "trial"]["subscription_id"].unique()
+    assert len(was_trial) > 50
+    later = snaps[snaps["subscription_id"].isin(was_trial)]
+    assert set(later["status"]) == {"trial", "expired"}
+    days = (pd.to_datetime(later["end_date"]) - pd.to_datetime(later["start_date"])).dt.days
+    assert days.max() <= 31
+
+
 def _truth(lake: Lake, month: str) -> pd.DataFrame:
     t = lake.read(C.PURCHASE_PROBABILITY, month=month).to_pandas()
     return t.astype({"customer_id": str, "product": str}).set_index(["customer_id", "product"])
