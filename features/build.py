@@ -193,8 +193,9 @@ def build_features(lake: Lake | str | Path, month: str, engine: str | Engine = "
         if want_labels:
             lab = D.label_table(inputs.companies, inputs.opportunities, subs, month)
             lc = labels_contract()
-            report.labels_path = lake.write(lc, eng.to_arrow(lab.table).cast(lc.schema()),
-                                            month=month)
+            table = eng.to_arrow(lab.table).cast(lc.schema()).replace_schema_metadata(
+                {C.LABEL_DEFINITION_KEY: C.LABEL_DEFINITION.encode()})
+            report.labels_path = lake.write(lc, table, month=month)
             log.info("labels for %s -> %s", month, report.labels_path)
         elif labels:
             log.warning(labels_note)

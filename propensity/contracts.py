@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 # --------------------------------------------------------------------------------------
 # Products, reports, sources
@@ -39,6 +41,22 @@ SUBSCRIPTION_STATUSES: tuple[str, ...] = ("trial", "active", "grace", "suspended
 #: label window was bought; a trial shows ``trial`` and then ``expired`` (it is never paid), so
 #: "not a trial in this snapshot" would count every trial that ended as a purchase.
 PAID_STATUSES: tuple[str, ...] = ("active", "grace", "suspended")
+#: Version of the label definition, stored in every ``labels/month=M`` file's schema metadata
+#: under :data:`LABEL_DEFINITION_KEY`. 2: a paid subscription or a won opportunity (labels
+#: without it were built by version 1, which counted expired trials as purchases). Readers
+#: refuse other versions rather than mix definitions; the schema alone cannot tell them apart.
+LABEL_DEFINITION = "2"
+LABEL_DEFINITION_KEY = b"propensity.label_definition"
+
+
+def label_definition(path: Path) -> str | None:
+    """The label definition a ``labels/month=M`` folder (or file) was built with, or None."""
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    if not files or not files[0].exists():
+        return None
+    meta = pq.read_schema(files[0]).metadata or {}
+    v = meta.get(LABEL_DEFINITION_KEY)
+    return v.decode() if v is not None else None
 
 OPPORTUNITY_OUTCOMES: tuple[str, ...] = ("won", "lost", "open")
 

@@ -166,7 +166,8 @@ def _evaluation(lk: Lake, settings, month: str) -> Path | None:
     start = max(add_months(last, -(6 + settings.training.train_months)),
                 add_months(min(lk.months(C.SUBSCRIPTIONS)), 1))
     todo = [m for m in month_range(start, last)
-            if not lk.path("labels", m).exists() and [s for s in lk.months(C.SIGNALS) if s <= m]]
+            if C.label_definition(lk.path("labels", m)) != C.LABEL_DEFINITION
+            and [s for s in lk.months(C.SIGNALS) if s <= m]]
     if todo:
         console.print(f"features and labels for {todo[0]}..{todo[-1]} (the replay's training "
                       "window)")

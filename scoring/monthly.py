@@ -74,13 +74,15 @@ def _labels_possible(lake: Lake, month: str) -> bool:
 
 def build_needed_features(lake: Lake, settings: Settings, month: str, engine: str,
                           progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Build features for M (always: the crawl may be new) and missing or unlabelled months."""
+    """Build features for M (always: the crawl may be new) and months missing features or
+    labels, or whose labels an older label definition built."""
     from features.build import build_features_many
 
     todo = []
     for m in needed_feature_months(lake, month, settings):
         has_f = lake.path("features", m).exists()
-        has_l = lake.path("labels", m).exists()
+        # labels built with an older definition are rebuilt (with the month's features)
+        has_l = C.label_definition(lake.path("labels", m)) == C.LABEL_DEFINITION
         if m != month and has_f and (has_l or not _labels_possible(lake, m)):
             continue
         if not [s for s in lake.months(C.SIGNALS) if s <= m]:

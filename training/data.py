@@ -71,7 +71,7 @@ def read_month(lake: Lake, month: str, labels: bool = True,
             raise TrainingDataError(f"no labels for {month} at {lp}: its 3-month window has "
                                     "not closed, or features were built without labels")
         lcols = None if labels is True else ["customer_id", *labels]
-        lab = pq.read_table(lp, columns=lcols).to_pandas()
+        lab = _read_labels(lp, month, lcols).to_pandas()
         f = f.merge(lab.drop(columns=["as_of"], errors="ignore"), on="customer_id",
                     how="inner", validate="one_to_one")
     f["as_of"] = pd.to_datetime(f["as_of"])
@@ -130,6 +130,21 @@ def _read_features(path: Path, month: str, columns: list[str] | None) -> pa.Tabl
     return pq.read_table(path, columns=columns)
 
 
+def _read_labels(path: Path, month: str, columns: list[str] | None) -> pa.Table:
+    """``columns`` of a label table, or a clear error when it was built with another label
+    definition (:data:`propensity.contracts.LABEL_DEFINITION`): months built by different
+    definitions would teach one model two meanings of "bought"."""
+    from propensity.contracts import LABEL_DEFINITION, label_definition
+
+    have = label_definition(Path(path))
+    if have != LABEL_DEFINITION:
+        raise TrainingDataError(
+            f"labels for {month} at {path} were built with label definition "
+            f"{have or '1'}, this version reads {LABEL_DEFINITION} (version 1 counted expired "
+            f"trials as purchases); rebuild them with `propensity features --month {month}`")
+    return pq.read_table(path, columns=columns)
+
+
 def frame(lake: Lake, months: list[str]) -> pd.DataFrame:
     """Features and labels of several cut-offs stacked (every month read with the columns
     of the latest, so a month built by an older version fails with the fix named)."""
@@ -185,7 +200,7 @@ class IntentRows:
             # decide on the few columns eligibility needs, then keep only the rows in use
             key = tbl.select([c for c in tbl.column_names
                               if c == "customer_id" or c in ELIGIBILITY]).to_pandas()
-            lab = pq.read_table(lpath, columns=["customer_id", *labels]).to_pandas()
+            lab = _read_labels(lpath, m, ["customer_id", *labels]).to_pandas()
             key = key.merge(lab, on="customer_id", how="left", validate="one_to_one")
             sampled = (_uniform(key["customer_id"], f"{m}|{seed}") < negative_rate
                        if negative_rate < 1 else np.ones(len(key), bool))

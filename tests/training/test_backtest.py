@@ -83,6 +83,60 @@ def test_a_month_built_by_an_older_version_names_the_fix(featured_lake, tmp_path
     assert len(D.frame(lake, [new])) > 0  # the current month alone reads fine
 
 
+def _strip_label_definition(lake, month: str) -> None:
+    """Make ``month``'s labels look like an older build's: same schema, no definition."""
+    import pyarrow.parquet as pq
+
+    for f in lake.path("labels", month).glob("*.parquet"):
+        pq.write_table(pq.read_table(f).replace_schema_metadata(None), f)
+
+
+def test_labels_of_another_definition_name_the_fix(featured_lake, tmp_path):
+    """Labels built by the definition that counted expired trials look the same as current
+    ones; training refuses them (naming the month and the rebuild) instead of mixing them."""
+    import shutil
+
+    from propensity import contracts as C
+    from propensity.lake import Lake
+
+    old, new = "2026-03", "2026-04"
+    assert C.label_definition(featured_lake.path("labels", old)) == C.LABEL_DEFINITION
+    lake = Lake(tmp_path / "lake")
+    for table in ("features", "labels"):
+        for m in (old, new):
+            shutil.copytree(featured_lake.path(table, m), lake.path(table, m))
+    _strip_label_definition(lake, old)
+    for read in (lambda: D.frame(lake, [old, new]),
+                 lambda: D.IntentRows(lake, [old, new], ("m365",)),
+                 lambda: D.read_month(lake, old)):
+        with pytest.raises(D.TrainingDataError, match=rf"labels for {old} .* definition 1, "
+                           rf"this version reads {C.LABEL_DEFINITION} .*propensity features "
+                           rf"--month {old}"):
+            read()
+    assert len(D.frame(lake, [new])) > 0
+
+
+def test_the_monthly_job_rebuilds_labels_of_another_definition(featured_lake, tmp_path):
+    import shutil
+
+    from propensity import contracts as C
+    from propensity.lake import Lake
+    from propensity.settings import Settings
+    from scoring.monthly import build_needed_features, needed_feature_months
+
+    shutil.copytree(featured_lake.root, tmp_path / "lake")
+    lake = Lake(tmp_path / "lake")
+    settings = Settings()
+    month = "2026-10"
+    needed = needed_feature_months(lake, month, settings)
+    stale = [m for m in needed if lake.path("labels", m).exists()][1]
+    _strip_label_definition(lake, stale)
+    built = build_needed_features(lake, settings, month, "duckdb")
+    assert set(built) == {stale, month}  # the stale month and M, nothing else
+    assert C.label_definition(lake.path("labels", stale)) == C.LABEL_DEFINITION
+    assert len(D.frame(lake, [stale])) > 0
+
+
 def test_sampled_training_frame_is_weighted_and_deterministic(featured_lake):
     months = ["2026-05", "2026-06"]
     full = D.intent_frame(featured_lake, months, "m365")
