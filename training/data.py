@@ -75,7 +75,9 @@ def read_month(lake: Lake, month: str, labels: bool = True,
         f = f.merge(lab.drop(columns=["as_of"], errors="ignore"), on="customer_id",
                     how="inner", validate="one_to_one")
     f["as_of"] = pd.to_datetime(f["as_of"])
-    return f
+    # feature files hold rows in no particular order (the engine's); a model fitted on them
+    # depends on row order (bagging, ties), so rows are put in key order
+    return f.sort_values("customer_id", kind="stable", ignore_index=True)
 
 
 @dataclass
@@ -208,11 +210,15 @@ class IntentRows:
             keeps = {p: eligible_mask(key, p) & key[f"label_{p}"].notna().to_numpy()
                      & (ys[p] | sampled) for p in products}
             any_keep = np.logical_or.reduce(list(keeps.values()))
+            # the kept rows in key order, whatever order the engine wrote them in (a model
+            # fitted on them depends on row order)
+            order = np.argsort(key["customer_id"].to_numpy(str), kind="stable")
+            rows = order[any_keep[order]]
             sink = pa.BufferOutputStream()
-            pq.write_table(tbl.filter(pa.array(any_keep)), sink, compression="lz4")
+            pq.write_table(tbl.take(pa.array(rows)), sink, compression="lz4")
             del tbl
-            self.parts.append((sink.getvalue(), {p: k[any_keep] for p, k in keeps.items()},
-                               {p: y[any_keep] for p, y in ys.items()}))
+            self.parts.append((sink.getvalue(), {p: k[rows] for p, k in keeps.items()},
+                               {p: y[rows] for p, y in ys.items()}))
 
     def frame(self, product: str) -> pd.DataFrame:
         """Key, intent columns, label and :data:`WEIGHT` (1 / inclusion probability: 1 for
