@@ -49,13 +49,17 @@ LABEL_DEFINITION = "2"
 LABEL_DEFINITION_KEY = b"propensity.label_definition"
 
 
+def parquet_schema(path: Path) -> pa.Schema | None:
+    """Schema of a table folder's first Parquet file (or of one file), None when there is none;
+    reads the footer only."""
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    return pq.read_schema(files[0]) if files and files[0].exists() else None
+
+
 def label_definition(path: Path) -> str | None:
     """The label definition a ``labels/month=M`` folder (or file) was built with, or None."""
-    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-    if not files or not files[0].exists():
-        return None
-    meta = pq.read_schema(files[0]).metadata or {}
-    v = meta.get(LABEL_DEFINITION_KEY)
+    schema = parquet_schema(path)
+    v = (schema.metadata or {}).get(LABEL_DEFINITION_KEY) if schema is not None else None
     return v.decode() if v is not None else None
 
 OPPORTUNITY_OUTCOMES: tuple[str, ...] = ("won", "lost", "open")

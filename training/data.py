@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from propensity import contracts as C
 from propensity.lake import Lake
 from propensity.months import add_months
 from propensity.products import best_customers, eligible_mask
@@ -113,8 +114,8 @@ def plan(lake: Lake, month: str, train_months: int) -> Plan:
 
 
 def _schema_names(path: Path) -> list[str]:
-    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
-    return list(pq.read_schema(files[0]).names) if files else []
+    schema = C.parquet_schema(path)
+    return list(schema.names) if schema is not None else []
 
 
 def _read_features(path: Path, month: str, columns: list[str] | None) -> pa.Table:
@@ -136,13 +137,11 @@ def _read_labels(path: Path, month: str, columns: list[str] | None) -> pa.Table:
     """``columns`` of a label table, or a clear error when it was built with another label
     definition (:data:`propensity.contracts.LABEL_DEFINITION`): months built by different
     definitions would teach one model two meanings of "bought"."""
-    from propensity.contracts import LABEL_DEFINITION, label_definition
-
-    have = label_definition(Path(path))
-    if have != LABEL_DEFINITION:
+    have = C.label_definition(Path(path))
+    if have != C.LABEL_DEFINITION:
         raise TrainingDataError(
             f"labels for {month} at {path} were built with label definition "
-            f"{have or '1'}, this version reads {LABEL_DEFINITION} (version 1 counted expired "
+            f"{have or '1'}, this version reads {C.LABEL_DEFINITION} (version 1 counted expired "
             f"trials as purchases); rebuild them with `propensity features --month {month}`")
     return pq.read_table(path, columns=columns)
 

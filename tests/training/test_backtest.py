@@ -57,20 +57,26 @@ def test_backtest_month_must_have_labels(featured_lake):
         backtest_scores(featured_lake, settings, ["2026-09"], ("azure",))
 
 
-def test_a_month_built_by_an_older_version_names_the_fix(featured_lake, tmp_path):
-    """Features of an older build lack new columns: stacking months must not fill them with
-    NaN silently, and the error names the month and the command that rebuilds it."""
+def _copy_months(src, dest, months):
+    """A lake at ``dest`` holding ``src``'s features and labels of ``months`` (to modify)."""
     import shutil
-
-    import pyarrow.parquet as pq
 
     from propensity.lake import Lake
 
-    old, new = "2026-03", "2026-04"
-    lake = Lake(tmp_path / "lake")
+    lake = Lake(dest)
     for table in ("features", "labels"):
-        for m in (old, new):
-            shutil.copytree(featured_lake.path(table, m), lake.path(table, m))
+        for m in months:
+            shutil.copytree(src.path(table, m), lake.path(table, m))
+    return lake
+
+
+def test_a_month_built_by_an_older_version_names_the_fix(featured_lake, tmp_path):
+    """Features of an older build lack new columns: stacking months must not fill them with
+    NaN silently, and the error names the month and the command that rebuilds it."""
+    import pyarrow.parquet as pq
+
+    old, new = "2026-03", "2026-04"
+    lake = _copy_months(featured_lake, tmp_path / "lake", [old, new])
     for f in lake.path("features", old).glob("*.parquet"):
         t = pq.read_table(f)
         pq.write_table(t.drop_columns([c for c in t.column_names if c.endswith("_90d")
@@ -94,17 +100,11 @@ def _strip_label_definition(lake, month: str) -> None:
 def test_labels_of_another_definition_name_the_fix(featured_lake, tmp_path):
     """Labels built by the definition that counted expired trials look the same as current
     ones; training refuses them (naming the month and the rebuild) instead of mixing them."""
-    import shutil
-
     from propensity import contracts as C
-    from propensity.lake import Lake
 
     old, new = "2026-03", "2026-04"
     assert C.label_definition(featured_lake.path("labels", old)) == C.LABEL_DEFINITION
-    lake = Lake(tmp_path / "lake")
-    for table in ("features", "labels"):
-        for m in (old, new):
-            shutil.copytree(featured_lake.path(table, m), lake.path(table, m))
+    lake = _copy_months(featured_lake, tmp_path / "lake", [old, new])
     _strip_label_definition(lake, old)
     for read in (lambda: D.frame(lake, [old, new]),
                  lambda: D.IntentRows(lake, [old, new], ("m365",)),
@@ -140,18 +140,11 @@ def test_the_monthly_job_rebuilds_labels_of_another_definition(featured_lake, tm
 def test_training_rows_do_not_depend_on_the_feature_files_row_order(featured_lake, tmp_path):
     """Feature files hold rows in the engine's order, which differs between two builds of
     the same month; what training reads (and so the model) must not."""
-    import shutil
-
     import numpy as np
     import pyarrow.parquet as pq
 
-    from propensity.lake import Lake
-
     months = ["2026-04", "2026-05"]
-    lake = Lake(tmp_path / "lake")
-    for table in ("features", "labels"):
-        for m in months:
-            shutil.copytree(featured_lake.path(table, m), lake.path(table, m))
+    lake = _copy_months(featured_lake, tmp_path / "lake", months)
     for m in months:
         for f in lake.path("features", m).glob("*.parquet"):
             t = pq.read_table(f)
